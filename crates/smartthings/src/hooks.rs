@@ -1,0 +1,81 @@
+//! The one place where cross-cutting behaviour meets every generated
+//! operation: progenitor's `ClientHooks`, implemented for the generated
+//! `Client` (the orphan rule puts it in this crate) and delegating the send
+//! itself to a pluggable [`Transport`] that `smartthings-ext` provides.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+
+use crate::Client;
+
+/// The future a [`Transport`] returns.
+pub type TransportFuture<'a> =
+    Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a>>;
+
+/// Sends one request of one operation; retries, rate limiting, auth and
+/// tracing live behind this trait (see `smartthings-ext`).
+pub trait Transport: Send + Sync + fmt::Debug {
+    /// Send `request` for the operation `operation_id` and return the final
+    /// response (after any retries the transport chose to make).
+    fn execute<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> TransportFuture<'a>;
+}
+
+/// The generated client's inner state: which [`Transport`] sends requests.
+/// The default sends each request once, as it is.
+#[derive(Clone, Debug, Default)]
+pub struct Hooks {
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl Hooks {
+    /// Hooks that send every request through `transport`.
+    pub fn new(transport: Arc<dyn Transport>) -> Self {
+        Self {
+            transport: Some(transport),
+        }
+    }
+}
+
+/// Seed 002: "Content-Type: application/json;charset=utf-8 -- Required for
+/// requests with a JSON body (POST, PUT)".
+const JSON_UTF8: HeaderValue = HeaderValue::from_static("application/json;charset=utf-8");
+
+impl ClientHooks<Hooks> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        let headers = request.headers_mut();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if headers.contains_key(CONTENT_TYPE) {
+            headers.insert(CONTENT_TYPE, JSON_UTF8);
+        }
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        match &self.inner().transport {
+            Some(transport) => {
+                transport
+                    .execute(self.client(), request, info.operation_id)
+                    .await
+            }
+            None => self.client().execute(request).await,
+        }
+    }
+}

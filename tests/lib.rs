@@ -1,0 +1,1 @@
+//! Shared fixtures for the consumer-side test suites in this folder.

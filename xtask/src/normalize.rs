@@ -1,0 +1,555 @@
+//! Forward compatibility, decided here once for every schema rather than
+//! patched into generated code.
+//!
+//! The live API sends what no spec lists: new device types (`ZWAVE`, `MQTT`,
+//! ...), new fields, `null`s, ids that are not UUIDs (seed 004's own examples
+//! hold `6b3d1909-1elc-...`). The rules:
+//!
+//! * Request and response sides are separated first: a component schema used
+//!   by both is copied, and request bodies use the copy (`<Name>Input`), so
+//!   loosening a response type never loosens what the client sends.
+//! * Response side: every string enum becomes `smartthings::OpenEnum<Known>`
+//!   (an unlisted value is kept, not rejected); no property is required;
+//!   arrays accept `null`; `additionalProperties: false` is dropped; string
+//!   formats are dropped (a date or id the server formats its own way must not
+//!   fail a decode; the ext crate parses them leniently); the `items` of a
+//!   list response are `smartthings::Lenient<T>`, so one odd item never fails
+//!   a page.
+//! * Everywhere: `format: uuid` is dropped, because SmartThings ids are opaque
+//!   strings that the caller must be able to pass back verbatim.
+//! * Request side otherwise stays strict: enums closed, required fields
+//!   required.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use heck::ToUpperCamelCase;
+use serde_json::{Map, Value, json};
+
+const SCHEMA_PREFIX: &str = "#/components/schemas/";
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "patch", "options", "head", "trace",
+];
+/// The crate the generated code lives in (see `x-rust-type` in typify).
+pub const SUPPORT_CRATE: &str = "smartthings";
+
+/// What normalisation changed, for the summary line and for tests.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Response enums turned into `OpenEnum`.
+    pub open_enums: Vec<String>,
+    /// List responses whose items became `Lenient`.
+    pub lenient_lists: usize,
+    /// Schemas copied to keep the request side strict.
+    pub split_inputs: Vec<String>,
+}
+
+/// Rewrite `doc` (an OpenAPI 3.0 document as JSON) in place.
+pub fn normalize(doc: &mut Value) -> Result<Report> {
+    let mut report = Report::default();
+    if doc.pointer("/components/schemas").is_none() {
+        doc["components"]["schemas"] = json!({});
+    }
+    strip_uuid_formats(doc);
+
+    let request_roots = request_roots(doc);
+    let response_roots = response_roots(doc);
+    let request_names = reachable(doc, &request_roots);
+    let response_names = reachable(doc, &response_roots);
+
+    // Separate the sides.
+    let shared: BTreeSet<String> = request_names
+        .intersection(&response_names)
+        .cloned()
+        .collect();
+    let mut renames = BTreeMap::new();
+    for name in &shared {
+        let input = unique_name(doc, &format!("{name}Input"));
+        let copy = schemas(doc)[name].clone();
+        schemas_mut(doc).insert(input.clone(), copy);
+        renames.insert(name.clone(), input.clone());
+        report.split_inputs.push(input);
+    }
+    if !renames.is_empty() {
+        let request_only: Vec<String> = request_names.difference(&shared).cloned().collect();
+        let mut pointers = request_roots.clone();
+        pointers.extend(
+            renames
+                .values()
+                .chain(&request_only)
+                .map(|n| schema_pointer(n)),
+        );
+        for pointer in pointers {
+            if let Some(node) = doc.pointer_mut(&pointer) {
+                rewrite_refs(node, &renames);
+            }
+        }
+    }
+
+    // Loosen the response side.
+    let mut hoisted = Map::new();
+    for (pointer, hint) in list_response_schemas(doc) {
+        if let Some(node) = doc.pointer_mut(&pointer) {
+            wrap_list_items(node, &hint, &mut hoisted);
+            report.lenient_lists += 1;
+        }
+    }
+    let mut loosener = Loosener {
+        hoisted,
+        taken: schemas(doc).keys().cloned().collect(),
+        report: &mut report,
+    };
+    for (pointer, hint) in response_root_hints(doc) {
+        if let Some(node) = doc.pointer_mut(&pointer) {
+            loosener.loosen(node, &hint);
+        }
+    }
+    for name in &response_names {
+        if let Some(node) = doc.pointer_mut(&schema_pointer(name)) {
+            loosener.loosen(node, name);
+        }
+    }
+    let hoisted = std::mem::take(&mut loosener.hoisted);
+    schemas_mut(doc).extend(hoisted);
+    Ok(report)
+}
+
+fn schemas(doc: &Value) -> &Map<String, Value> {
+    doc["components"]["schemas"]
+        .as_object()
+        .expect("created in normalize")
+}
+
+fn schemas_mut(doc: &mut Value) -> &mut Map<String, Value> {
+    doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("created in normalize")
+}
+
+fn schema_pointer(name: &str) -> String {
+    format!("/components/schemas/{}", escape(name))
+}
+
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn unique_name(doc: &Value, wanted: &str) -> String {
+    let taken = schemas(doc);
+    let mut name = wanted.to_owned();
+    let mut n = 2;
+    while taken.contains_key(&name) {
+        name = format!("{wanted}{n}");
+        n += 1;
+    }
+    name
+}
+
+/// Every operation as (JSON pointer, operationId or a name made from it).
+fn operations(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
+    for (path, item) in paths {
+        for method in METHODS {
+            if let Some(op) = item.get(method) {
+                let id = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("{method} {path}"));
+                out.push((format!("/paths/{}/{method}", escape(path)), id));
+            }
+        }
+    }
+    out
+}
+
+/// Pointers to the schemas of every response body, with a type-name hint.
+fn response_root_hints(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (op_pointer, id) in operations(doc) {
+        let Some(responses) = doc
+            .pointer(&format!("{op_pointer}/responses"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (status, response) in responses {
+            for (media, _) in response
+                .get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let pointer = format!(
+                    "{op_pointer}/responses/{}/content/{}/schema",
+                    escape(status),
+                    escape(media)
+                );
+                if doc.pointer(&pointer).is_some() {
+                    out.push((pointer, format!("{}Response", id.to_upper_camel_case())));
+                }
+            }
+        }
+    }
+    for (name, response) in doc
+        .pointer("/components/responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (media, _) in response
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            out.push((
+                format!(
+                    "/components/responses/{}/content/{}/schema",
+                    escape(name),
+                    escape(media)
+                ),
+                name.to_upper_camel_case(),
+            ));
+        }
+    }
+    out
+}
+
+fn response_roots(doc: &Value) -> Vec<String> {
+    response_root_hints(doc).into_iter().map(|(p, _)| p).collect()
+}
+
+/// The inline schemas of successful list responses (`{items: [...], ...}`).
+fn list_response_schemas(doc: &Value) -> Vec<(String, String)> {
+    response_root_hints(doc)
+        .into_iter()
+        .filter(|(pointer, _)| pointer.contains("/responses/2"))
+        .filter(|(pointer, _)| {
+            doc.pointer(&format!("{pointer}/properties/items/items"))
+                .is_some()
+        })
+        .collect()
+}
+
+fn request_roots(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let add_params = |base: String, params: Option<&Value>, out: &mut Vec<String>| {
+        for (i, _) in params
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            out.push(format!("{base}/parameters/{i}/schema"));
+        }
+    };
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            let item_pointer = format!("/paths/{}", escape(path));
+            add_params(item_pointer.clone(), item.get("parameters"), &mut out);
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let op_pointer = format!("{item_pointer}/{method}");
+                add_params(op_pointer.clone(), op.get("parameters"), &mut out);
+                for (media, _) in op
+                    .pointer("/requestBody/content")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    out.push(format!(
+                        "{op_pointer}/requestBody/content/{}/schema",
+                        escape(media)
+                    ));
+                }
+            }
+        }
+    }
+    for (name, _) in doc
+        .pointer("/components/parameters")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        out.push(format!("/components/parameters/{}/schema", escape(name)));
+    }
+    for (name, body) in doc
+        .pointer("/components/requestBodies")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (media, _) in body
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            out.push(format!(
+                "/components/requestBodies/{}/content/{}/schema",
+                escape(name),
+                escape(media)
+            ));
+        }
+    }
+    out
+}
+
+/// Component schema names reachable from the schemas at `roots`.
+fn reachable(doc: &Value, roots: &[String]) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut queue: Vec<String> = Vec::new();
+    for root in roots {
+        if let Some(node) = doc.pointer(root) {
+            collect_refs(node, &mut queue);
+        }
+    }
+    while let Some(name) = queue.pop() {
+        if seen.insert(name.clone())
+            && let Some(node) = doc.pointer(&schema_pointer(&name))
+        {
+            collect_refs(node, &mut queue);
+        }
+    }
+    seen
+}
+
+fn collect_refs(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(SCHEMA_PREFIX))
+            {
+                out.push(name.to_owned());
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+fn rewrite_refs(node: &mut Value, renames: &BTreeMap<String, String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("$ref")
+                && let Some(new) = r
+                    .strip_prefix(SCHEMA_PREFIX)
+                    .and_then(|name| renames.get(name))
+            {
+                *r = format!("{SCHEMA_PREFIX}{new}");
+            }
+            map.values_mut().for_each(|v| rewrite_refs(v, renames));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_refs(v, renames)),
+        _ => {}
+    }
+}
+
+fn strip_uuid_formats(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some("uuid") {
+                map.remove("format");
+            }
+            map.values_mut().for_each(strip_uuid_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_uuid_formats),
+        _ => {}
+    }
+}
+
+fn rust_type(path: &str, parameter: Value) -> Value {
+    json!({
+        "crate": SUPPORT_CRATE,
+        "version": "*",
+        "path": format!("{SUPPORT_CRATE}::{path}"),
+        "parameters": [parameter],
+    })
+}
+
+/// Replace the item schema of a list response's `items` with `Lenient<T>`.
+fn wrap_list_items(schema: &mut Value, hint: &str, hoisted: &mut Map<String, Value>) {
+    let Some(item) = schema.pointer_mut("/properties/items/items") else {
+        return;
+    };
+    let parameter = if item.get("$ref").is_some() {
+        item.clone()
+    } else {
+        // typify needs a name for the parameter type.
+        let name = format!("{hint}Item");
+        hoisted.insert(name.clone(), item.clone());
+        json!({ "$ref": format!("{SCHEMA_PREFIX}{name}") })
+    };
+    *item = json!({ "x-rust-type": rust_type("Lenient", parameter) });
+}
+
+struct Loosener<'r> {
+    hoisted: Map<String, Value>,
+    taken: BTreeSet<String>,
+    report: &'r mut Report,
+}
+
+impl Loosener<'_> {
+    fn loosen(&mut self, schema: &mut Value, hint: &str) {
+        let Value::Object(map) = schema else { return };
+        if map.contains_key("$ref") || map.contains_key("x-rust-type") {
+            return;
+        }
+        let is_string = map.get("type").and_then(Value::as_str) == Some("string");
+        if is_string && map.contains_key("enum") {
+            self.open_enum(map, hint);
+            return;
+        }
+        if is_string {
+            map.remove("format");
+            map.remove("pattern");
+            map.remove("minLength");
+            map.remove("maxLength");
+        }
+        map.remove("required");
+        if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+            map.remove("additionalProperties");
+        }
+        if map.get("type").and_then(Value::as_str) == Some("array") {
+            map.insert("nullable".into(), Value::Bool(true));
+        }
+        if let Some(Value::Object(properties)) = map.get_mut("properties") {
+            for (name, property) in properties.iter_mut() {
+                self.loosen(property, &format!("{hint}{}", name.to_upper_camel_case()));
+            }
+        }
+        if let Some(items) = map.get_mut("items") {
+            self.loosen(items, &format!("{hint}Item"));
+        }
+        if let Some(extra @ Value::Object(_)) = map.get_mut("additionalProperties") {
+            self.loosen(extra, &format!("{hint}Value"));
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            if let Some(Value::Array(variants)) = map.get_mut(key) {
+                for (i, variant) in variants.iter_mut().enumerate() {
+                    self.loosen(variant, &format!("{hint}Variant{i}"));
+                }
+            }
+        }
+    }
+
+    /// `{type: string, enum: [...]}` becomes `OpenEnum<Hint>`, with the closed
+    /// enum hoisted into its own component named `Hint`.
+    fn open_enum(&mut self, map: &mut Map<String, Value>, hint: &str) {
+        let mut name = hint.to_owned();
+        let mut n = 2;
+        while self.taken.contains(&name) {
+            name = format!("{hint}{n}");
+            n += 1;
+        }
+        self.taken.insert(name.clone());
+        let mut known = map.clone();
+        known.remove("nullable");
+        self.hoisted.insert(name.clone(), Value::Object(known));
+        self.report.open_enums.push(name.clone());
+        let description = map.remove("description");
+        map.clear();
+        if let Some(description) = description {
+            map.insert("description".into(), description);
+        }
+        map.insert(
+            "x-rust-type".into(),
+            rust_type(
+                "OpenEnum",
+                json!({ "$ref": format!("{SCHEMA_PREFIX}{name}") }),
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> Value {
+        json!({
+            "openapi": "3.0.3",
+            "paths": {
+                "/things": {
+                    "get": {
+                        "operationId": "listThings",
+                        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}}}
+                        }}}}}
+                    },
+                    "post": {
+                        "operationId": "createThing",
+                        "parameters": [{"name": "id", "in": "query", "schema": {"type": "string", "format": "uuid"}}],
+                        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}
+                    }
+                }
+            },
+            "components": {"schemas": {
+                "Thing": {
+                    "type": "object",
+                    "required": ["kind"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["A", "B"]},
+                        "when": {"type": "string", "format": "date-time"},
+                        "tags": {"type": "array", "items": {"type": "string"}}
+                    }
+                }
+            }}
+        })
+    }
+
+    #[test]
+    fn shared_schemas_are_split_and_only_the_response_side_is_loosened() {
+        let mut d = doc();
+        let report = normalize(&mut d).unwrap();
+        assert_eq!(report.split_inputs, ["ThingInput"]);
+        assert_eq!(
+            d.pointer("/paths/~1things/post/requestBody/content/application~1json/schema/$ref"),
+            Some(&json!("#/components/schemas/ThingInput"))
+        );
+        // Request side: strict.
+        let input = &d["components"]["schemas"]["ThingInput"];
+        assert_eq!(input["required"], json!(["kind"]));
+        assert_eq!(input["properties"]["kind"]["enum"], json!(["A", "B"]));
+        assert_eq!(input["properties"]["when"]["format"], "date-time");
+        // Response side: open enum, optional, formats dropped, arrays nullable.
+        let thing = &d["components"]["schemas"]["Thing"];
+        assert!(thing.get("required").is_none());
+        assert_eq!(
+            thing["properties"]["kind"]["x-rust-type"]["path"],
+            "smartthings::OpenEnum"
+        );
+        assert_eq!(d["components"]["schemas"]["ThingKind"]["enum"], json!(["A", "B"]));
+        assert!(thing["properties"]["when"].get("format").is_none());
+        assert_eq!(thing["properties"]["tags"]["nullable"], true);
+        assert_eq!(report.open_enums, ["ThingKind"]);
+    }
+
+    #[test]
+    fn list_items_become_lenient_and_uuid_formats_go_everywhere() {
+        let mut d = doc();
+        let report = normalize(&mut d).unwrap();
+        assert_eq!(report.lenient_lists, 1);
+        let item = d
+            .pointer("/paths/~1things/get/responses/200/content/application~1json/schema/properties/items/items")
+            .unwrap();
+        assert_eq!(item["x-rust-type"]["path"], "smartthings::Lenient");
+        assert_eq!(
+            item["x-rust-type"]["parameters"][0]["$ref"],
+            "#/components/schemas/Thing"
+        );
+        assert!(
+            d.pointer("/paths/~1things/post/parameters/0/schema/format")
+                .is_none()
+        );
+    }
+}
