@@ -67,13 +67,12 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
 
     let header = header(inputs);
     let mut client_gen = Generator::new(&settings());
-    let client = client_gen
-        .generate_tokens(&api)
-        .map_err(|e| explain(&api, &inputs.spec, e))?;
+    let client =
+        guarded(|| client_gen.generate_tokens(&api)).map_err(|e| explain(&api, &inputs.spec, e))?;
     let types = client_gen.get_type_space().iter_types().count();
     let mut mock_gen = Generator::new(&settings());
-    let mock = mock_gen
-        .httpmock(&single_valued_queries(&api), SUPPORT_CRATE)
+    let mock_view = single_valued_queries(&api);
+    let mock = guarded(|| mock_gen.httpmock(&mock_view, SUPPORT_CRATE))
         .map_err(|e| explain(&api, &inputs.spec, e))?;
 
     Ok(Output {
@@ -107,7 +106,9 @@ fn single_valued_queries(api: &openapiv3::OpenAPI) -> openapiv3::OpenAPI {
     use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
     let mut api = api.clone();
     for item in api.paths.paths.values_mut() {
-        let ReferenceOr::Item(item) = item else { continue };
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -174,12 +175,15 @@ fn header(inputs: &Inputs) -> String {
 fn format(header: &str, tokens: proc_macro2::TokenStream) -> Result<String> {
     let file: syn::File =
         syn::parse2(tokens).context("progenitor produced code that does not parse")?;
-    Ok(format!("{header}{}", prettyplease::unparse(&file)))
+    // progenitor's usage snippets are marked ```ignore, which rustdoc counts
+    // as ignored tests; they are illustrations, so mark them as text.
+    let code = prettyplease::unparse(&file).replace("```ignore", "```text");
+    Ok(format!("{header}{code}"))
 }
 
 pub fn read_document(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_yaml::from_str(&text).map_err(|e| {
         let at = e
             .location()
@@ -192,22 +196,42 @@ pub fn read_document(path: &Path) -> Result<Value> {
     })
 }
 
+/// Run progenitor, turning both its errors and its assertion panics (it has
+/// some for shapes it does not support) into a message.
+fn guarded<T>(generate: impl FnOnce() -> Result<T, progenitor::Error>) -> Result<T, String> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(generate));
+    std::panic::set_hook(previous);
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unsupported construct".to_owned())),
+    }
+}
+
 /// Turn a progenitor failure into a message that names the operation: retry
 /// each operation alone until the culprit is found.
-fn explain(api: &openapiv3::OpenAPI, spec: &Path, error: progenitor::Error) -> anyhow::Error {
+fn explain(api: &openapiv3::OpenAPI, spec: &Path, error: String) -> anyhow::Error {
     for (path, item) in &api.paths.paths {
         let Some(item) = item.as_item() else { continue };
         for (method, _) in item.iter() {
             let mut alone = api.clone();
             alone.paths.paths.retain(|p, _| p == path);
             if let Some(openapiv3::ReferenceOr::Item(only)) = alone.paths.paths.get_mut(path) {
-                for other in ["get", "put", "post", "delete", "patch", "options", "head", "trace"] {
+                for other in [
+                    "get", "put", "post", "delete", "patch", "options", "head", "trace",
+                ] {
                     if other != method {
                         clear_method(only, other);
                     }
                 }
             }
-            if let Err(e) = Generator::new(&settings()).generate_tokens(&alone) {
+            if let Err(e) = guarded(|| Generator::new(&settings()).generate_tokens(&alone)) {
                 return anyhow!(
                     "{}: progenitor cannot express the operation at $.paths['{path}'].{method}: {e}. \
                      Add an overlay action that reshapes it (see spec/README.md)",

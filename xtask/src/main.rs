@@ -77,7 +77,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
     let started = Instant::now();
     let output = generate::run(&generate::Inputs { spec, overlay })?;
-    let lines: usize = output.files.iter().map(|f| f.contents.lines().count()).sum();
+    let lines: usize = output
+        .files
+        .iter()
+        .map(|f| f.contents.lines().count())
+        .sum();
 
     if check {
         let mut stale = 0;

@@ -220,7 +220,10 @@ fn response_root_hints(doc: &Value) -> Vec<(String, String)> {
 }
 
 fn response_roots(doc: &Value) -> Vec<String> {
-    response_root_hints(doc).into_iter().map(|(p, _)| p).collect()
+    response_root_hints(doc)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect()
 }
 
 /// The inline schemas of successful list responses (`{items: [...], ...}`).
@@ -390,6 +393,17 @@ fn wrap_list_items(schema: &mut Value, hint: &str, hoisted: &mut Map<String, Val
     *item = json!({ "x-rust-type": rust_type("Lenient", parameter) });
 }
 
+/// A property whose Rust type defaults when absent (a `Vec` or a map) must
+/// also take `null`, which serde's `default` alone does not.
+fn accept_null(property: &mut Value) {
+    let Value::Object(map) = property else { return };
+    let kind = map.get("type").and_then(Value::as_str);
+    let is_map = kind == Some("object") && !map.contains_key("properties");
+    if kind == Some("array") || is_map {
+        map.insert("nullable".into(), Value::Bool(true));
+    }
+}
+
 struct Loosener<'r> {
     hoisted: Map<String, Value>,
     taken: BTreeSet<String>,
@@ -417,12 +431,10 @@ impl Loosener<'_> {
         if map.get("additionalProperties") == Some(&Value::Bool(false)) {
             map.remove("additionalProperties");
         }
-        if map.get("type").and_then(Value::as_str) == Some("array") {
-            map.insert("nullable".into(), Value::Bool(true));
-        }
         if let Some(Value::Object(properties)) = map.get_mut("properties") {
             for (name, property) in properties.iter_mut() {
                 self.loosen(property, &format!("{hint}{}", name.to_upper_camel_case()));
+                accept_null(property);
             }
         }
         if let Some(items) = map.get_mut("items") {
@@ -528,7 +540,10 @@ mod tests {
             thing["properties"]["kind"]["x-rust-type"]["path"],
             "smartthings::OpenEnum"
         );
-        assert_eq!(d["components"]["schemas"]["ThingKind"]["enum"], json!(["A", "B"]));
+        assert_eq!(
+            d["components"]["schemas"]["ThingKind"]["enum"],
+            json!(["A", "B"])
+        );
         assert!(thing["properties"]["when"].get("format").is_none());
         assert_eq!(thing["properties"]["tags"]["nullable"], true);
         assert_eq!(report.open_enums, ["ThingKind"]);

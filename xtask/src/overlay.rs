@@ -68,8 +68,8 @@ fn parse_action(raw: &Value) -> Result<Action> {
 }
 
 fn run(doc: &mut Value, action: &Action) -> Result<()> {
-    let path = JsonPath::parse(&action.target)
-        .map_err(|e| anyhow::anyhow!("invalid JSONPath: {e}"))?;
+    let path =
+        JsonPath::parse(&action.target).map_err(|e| anyhow::anyhow!("invalid JSONPath: {e}"))?;
     let mut pointers: Vec<String> = path
         .query_located(doc)
         .locations()
@@ -189,7 +189,10 @@ mod tests {
             {"target": "$.a", "description": "first", "update": 2},
             {"target": "$.missing", "description": "seed 003: the second", "remove": true}
         ]));
-        let err = format!("{:#}", apply(&mut doc, &o, Path::new("spec/o.yaml")).unwrap_err());
+        let err = format!(
+            "{:#}",
+            apply(&mut doc, &o, Path::new("spec/o.yaml")).unwrap_err()
+        );
         assert!(err.contains("spec/o.yaml"), "{err}");
         assert!(err.contains("$.actions[1]"), "{err}");
         assert!(err.contains("$.missing"), "{err}");
@@ -200,7 +203,10 @@ mod tests {
     fn an_action_without_provenance_is_refused() {
         let mut doc = json!({"a": 1});
         let o = overlay(json!([{"target": "$.a", "update": 2}]));
-        let err = format!("{:#}", apply(&mut doc, &o, Path::new("o.yaml")).unwrap_err());
+        let err = format!(
+            "{:#}",
+            apply(&mut doc, &o, Path::new("o.yaml")).unwrap_err()
+        );
         assert!(err.contains("cite the document"), "{err}");
     }
 }

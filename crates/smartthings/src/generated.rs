@@ -176,8 +176,10 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct AttributeState {
         ///Extra data attached to the value.
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
         ///Timestamp of last update.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timestamp: ::std::option::Option<::std::string::String>,
@@ -930,13 +932,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct DeviceStatus {
         ///Map of component IDs to component status.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub components: ::std::collections::HashMap<
-            ::std::string::String,
-            ComponentStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub components: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, ComponentStatus>,
         >,
     }
     impl DeviceStatus {
@@ -1952,7 +1950,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AttributeState {
             data: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             timestamp: ::std::result::Result<
@@ -1982,7 +1982,9 @@ pub mod types {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3697,9 +3699,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DeviceStatus {
             components: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    super::ComponentStatus,
+                ::std::option::Option<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        super::ComponentStatus,
+                    >,
                 >,
                 ::std::string::String,
             >,
@@ -3715,9 +3719,11 @@ pub mod types {
             pub fn components<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        super::ComponentStatus,
+                    ::std::option::Option<
+                        ::std::collections::HashMap<
+                            ::std::string::String,
+                            super::ComponentStatus,
+                        >,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5877,7 +5883,7 @@ Returns all SmartApps registered to the authenticated account.
 
 Sends a `GET` request to `/apps`
 
-```ignore
+```text
 let response = client.list_apps()
     .send()
     .await;
@@ -5893,7 +5899,7 @@ Sends a `GET` request to `/apps/{appId}`
 
 Arguments:
 - `app_id`: App ID or app name.
-```ignore
+```text
 let response = client.get_app()
     .app_id(app_id)
     .send()
@@ -5911,7 +5917,7 @@ Sends a `GET` request to `/capabilities`
 Arguments:
 - `max`: Page size.
 - `page`: Zero-based page index, as found in `_links.next.href`.
-```ignore
+```text
 let response = client.list_capabilities()
     .max(max)
     .page(page)
@@ -5935,7 +5941,7 @@ Arguments:
 - `location_id`: Filter devices by location ID.
 - `max`: Maximum number of devices to return (max 200).
 - `page`: Zero-based page index, as found in `_links.next.href` (seed 002).
-```ignore
+```text
 let response = client.list_devices()
     .capability(capability)
     .device_id(device_id)
@@ -5958,7 +5964,7 @@ Sends a `GET` request to `/devices/{deviceId}`
 
 Arguments:
 - `device_id`: Unique device identifier (UUID).
-```ignore
+```text
 let response = client.get_device()
     .device_id(device_id)
     .send()
@@ -5975,7 +5981,7 @@ Sends a `DELETE` request to `/devices/{deviceId}`
 
 Arguments:
 - `device_id`: Unique device identifier (UUID).
-```ignore
+```text
 let response = client.delete_device()
     .device_id(device_id)
     .send()
@@ -5993,7 +5999,7 @@ Sends a `POST` request to `/devices/{deviceId}/commands`
 Arguments:
 - `device_id`: Unique device identifier (UUID).
 - `body`
-```ignore
+```text
 let response = client.execute_device_commands()
     .device_id(device_id)
     .body(body)
@@ -6013,7 +6019,7 @@ Arguments:
 - `device_id`: Unique device identifier (UUID).
 - `component_id`: Component identifier (e.g. main, outlet1). Seed 003.
 - `capability_id`: Capability identifier (e.g. switch). Seed 003.
-```ignore
+```text
 let response = client.get_device_capability_status()
     .device_id(device_id)
     .component_id(component_id)
@@ -6035,7 +6041,7 @@ Sends a `GET` request to `/devices/{deviceId}/components/{componentId}/status`
 Arguments:
 - `device_id`: Unique device identifier (UUID).
 - `component_id`: Component identifier (e.g. main, outlet1). Seed 003.
-```ignore
+```text
 let response = client.get_device_component_status()
     .device_id(device_id)
     .component_id(component_id)
@@ -6053,7 +6059,7 @@ Sends a `GET` request to `/devices/{deviceId}/health`
 
 Arguments:
 - `device_id`: Unique device identifier (UUID).
-```ignore
+```text
 let response = client.get_device_health()
     .device_id(device_id)
     .send()
@@ -6070,7 +6076,7 @@ Sends a `GET` request to `/devices/{deviceId}/status`
 
 Arguments:
 - `device_id`: Unique device identifier (UUID).
-```ignore
+```text
 let response = client.get_device_status()
     .device_id(device_id)
     .send()
@@ -6087,7 +6093,7 @@ Sends a `GET` request to `/installedapps/{installedAppId}/subscriptions`
 
 Arguments:
 - `installed_app_id`: Installed app identifier. Seed 002.
-```ignore
+```text
 let response = client.list_subscriptions()
     .installed_app_id(installed_app_id)
     .send()
@@ -6105,7 +6111,7 @@ Sends a `POST` request to `/installedapps/{installedAppId}/subscriptions`
 Arguments:
 - `installed_app_id`: Installed app identifier. Seed 002.
 - `body`
-```ignore
+```text
 let response = client.create_subscription()
     .installed_app_id(installed_app_id)
     .body(body)
@@ -6123,7 +6129,7 @@ Sends a `DELETE` request to `/installedapps/{installedAppId}/subscriptions`
 
 Arguments:
 - `installed_app_id`: Installed app identifier. Seed 002.
-```ignore
+```text
 let response = client.delete_all_subscriptions()
     .installed_app_id(installed_app_id)
     .send()
@@ -6141,7 +6147,7 @@ Sends a `DELETE` request to `/installedapps/{installedAppId}/subscriptions/{subs
 Arguments:
 - `installed_app_id`: Installed app identifier. Seed 002.
 - `subscription_id`: Subscription ID.
-```ignore
+```text
 let response = client.delete_subscription()
     .installed_app_id(installed_app_id)
     .subscription_id(subscription_id)
@@ -6157,7 +6163,7 @@ Returns all SmartThings locations accessible to the authenticated user.
 
 Sends a `GET` request to `/locations`
 
-```ignore
+```text
 let response = client.list_locations()
     .send()
     .await;
@@ -6171,7 +6177,7 @@ Creates a new SmartThings location.
 
 Sends a `POST` request to `/locations`
 
-```ignore
+```text
 let response = client.create_location()
     .body(body)
     .send()
@@ -6188,7 +6194,7 @@ Sends a `GET` request to `/locations/{locationId}`
 
 Arguments:
 - `location_id`: Unique location identifier (UUID).
-```ignore
+```text
 let response = client.get_location()
     .location_id(location_id)
     .send()
@@ -6206,7 +6212,7 @@ Sends a `PUT` request to `/locations/{locationId}`
 Arguments:
 - `location_id`: Unique location identifier (UUID).
 - `body`
-```ignore
+```text
 let response = client.update_location()
     .location_id(location_id)
     .body(body)
@@ -6224,7 +6230,7 @@ Sends a `DELETE` request to `/locations/{locationId}`
 
 Arguments:
 - `location_id`: Unique location identifier (UUID).
-```ignore
+```text
 let response = client.delete_location()
     .location_id(location_id)
     .send()
@@ -6241,7 +6247,7 @@ Sends a `GET` request to `/locations/{locationId}/rooms`
 
 Arguments:
 - `location_id`: Unique location identifier (UUID).
-```ignore
+```text
 let response = client.list_rooms()
     .location_id(location_id)
     .send()
@@ -6259,7 +6265,7 @@ Sends a `POST` request to `/locations/{locationId}/rooms`
 Arguments:
 - `location_id`: Unique location identifier (UUID).
 - `body`
-```ignore
+```text
 let response = client.create_room()
     .location_id(location_id)
     .body(body)
@@ -6279,7 +6285,7 @@ Arguments:
 - `location_id`: Filter rules by location ID.
 - `max`: Maximum number of rules to return.
 - `offset`: Pagination offset.
-```ignore
+```text
 let response = client.list_rules()
     .location_id(location_id)
     .max(max)
@@ -6299,7 +6305,7 @@ Sends a `POST` request to `/rules`
 Arguments:
 - `location_id`: Location ID where the rule will be created.
 - `body`
-```ignore
+```text
 let response = client.create_rule()
     .location_id(location_id)
     .body(body)
@@ -6318,7 +6324,7 @@ Sends a `GET` request to `/rules/{ruleId}`
 Arguments:
 - `rule_id`: Unique rule identifier.
 - `location_id`: Location ID of the rule.
-```ignore
+```text
 let response = client.get_rule()
     .rule_id(rule_id)
     .location_id(location_id)
@@ -6338,7 +6344,7 @@ Arguments:
 - `rule_id`: Unique rule identifier.
 - `location_id`: Location ID of the rule.
 - `body`
-```ignore
+```text
 let response = client.update_rule()
     .rule_id(rule_id)
     .location_id(location_id)
@@ -6358,7 +6364,7 @@ Sends a `DELETE` request to `/rules/{ruleId}`
 Arguments:
 - `rule_id`: Unique rule identifier.
 - `location_id`: Location ID of the rule.
-```ignore
+```text
 let response = client.delete_rule()
     .rule_id(rule_id)
     .location_id(location_id)
@@ -6376,7 +6382,7 @@ Sends a `GET` request to `/scenes`
 
 Arguments:
 - `location_id`: Filter scenes by location ID.
-```ignore
+```text
 let response = client.list_scenes()
     .location_id(location_id)
     .send()
@@ -6393,7 +6399,7 @@ Sends a `POST` request to `/scenes/{sceneId}/execute`
 
 Arguments:
 - `scene_id`: Scene ID.
-```ignore
+```text
 let response = client.execute_scene()
     .scene_id(scene_id)
     .send()
