@@ -1,0 +1,207 @@
+//! Exact request matchers and the shared error-contract check.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::OnceLock;
+
+use httpmock::MockServer;
+use serde_json::{Value, json};
+use smartthings::types::ErrorBody;
+use smartthings::{Client, Error, ResponseValue};
+
+pub const TOKEN: &str = "contract-test-token-5f1d";
+
+/// The client under contract: the SDK's full stack pointed at the mock.
+pub fn client(server: &MockServer) -> Client {
+    let http = reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {TOKEN}").parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    Client::new_with_client(&server.base_url(), http, smartthings::Hooks::default())
+}
+
+/// The exact request an operation must send.
+#[derive(Clone, Debug)]
+pub struct Expect {
+    method: &'static str,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+}
+
+impl Expect {
+    fn new(method: &'static str, path: &str) -> Self {
+        Self {
+            method,
+            path: path.to_owned(),
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn get(path: &str) -> Self {
+        Self::new("GET", path)
+    }
+
+    pub fn post(path: &str) -> Self {
+        Self::new("POST", path)
+    }
+
+    pub fn put(path: &str) -> Self {
+        Self::new("PUT", path)
+    }
+
+    pub fn delete(path: &str) -> Self {
+        Self::new("DELETE", path)
+    }
+
+    /// One query pair; call again for a repeated parameter.
+    pub fn query(mut self, key: &str, value: &str) -> Self {
+        self.query.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// Matchers that accept this request and nothing else: method, raw
+    /// (percent-encoded) path, the whole query, headers and the JSON body.
+    pub fn apply(&self, when: httpmock::When) -> httpmock::When {
+        let path = self.path.clone();
+        let mut query = self.query.clone();
+        query.sort();
+        let when = when
+            .method(self.method)
+            .is_true(move |req| req.uri().path() == path)
+            .is_true(move |req| {
+                let mut sent: Vec<(String, String)> =
+                    url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+                        .into_owned()
+                        .collect();
+                sent.sort();
+                sent == query
+            })
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("accept", "application/json");
+        match &self.body {
+            Some(body) => when
+                .header("content-type", "application/json;charset=utf-8")
+                .json_body(body.clone()),
+            None => when
+                .header_missing("content-type")
+                .is_true(|req| req.body_ref().is_empty()),
+        }
+    }
+}
+
+fn resolved_spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../spec/resolved/smartthings-openapi.json"
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    })
+}
+
+/// Every operation id of the spec after the overlay.
+pub fn operation_ids() -> BTreeSet<String> {
+    operations().map(|(id, _)| id).collect()
+}
+
+fn operations() -> impl Iterator<Item = (String, &'static Value)> {
+    resolved_spec()["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| Some((op.get("operationId")?.as_str()?.to_owned(), op)))
+}
+
+/// The error statuses the spec declares for `operation_id`.
+pub fn declared_error_statuses(operation_id: &str) -> Vec<u16> {
+    let (_, op) = operations()
+        .find(|(id, _)| id == operation_id)
+        .unwrap_or_else(|| panic!("{operation_id} is not in the spec"));
+    op["responses"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter_map(|status| status.parse::<u16>().ok())
+        .filter(|status| *status >= 400)
+        .collect()
+}
+
+fn error_body(status: u16) -> Value {
+    json!({
+        "requestId": format!("req-{status}-8d1c"),
+        "error": {
+            "code": format!("Code{status}"),
+            "message": format!("Message for {status}"),
+            "target": "deviceId",
+            "details": [{
+                "code": "Detail",
+                "target": "commands[0]",
+                "message": "outer detail",
+                "details": [{"code": "Inner", "message": "retry in 1500 millis", "details": []}]
+            }]
+        }
+    })
+}
+
+/// For each error status the spec declares for the operation, the server
+/// answers with the API's error body and the client must surface every
+/// field of it, typed.
+pub async fn check_declared_errors<T, F, Fut>(operation_id: &str, expect: Expect, call: F)
+where
+    T: std::fmt::Debug,
+    F: Fn(Client) -> Fut,
+    Fut: Future<Output = Result<ResponseValue<T>, Error<ErrorBody>>>,
+{
+    let statuses = declared_error_statuses(operation_id);
+    for required in [401, 403, 429] {
+        assert!(
+            statuses.contains(&required),
+            "{operation_id} lacks {required}"
+        );
+    }
+    for status in statuses {
+        let server = MockServer::start_async().await;
+        let mock = server
+            .mock_async(|when, then| {
+                expect.apply(when);
+                then.status(status)
+                    .header("content-type", "application/json")
+                    .header("x-ratelimit-remaining", "0")
+                    .json_body(error_body(status));
+            })
+            .await;
+        let result = call(client(&server)).await;
+        mock.assert_async().await;
+        let Err(Error::ErrorResponse(response)) = result else {
+            panic!("{operation_id} {status}: expected a typed error, got {result:?}");
+        };
+        assert_eq!(response.status().as_u16(), status, "{operation_id}");
+        assert_eq!(response.headers()["x-ratelimit-remaining"], "0");
+        let body = response.into_inner();
+        assert_eq!(body.request_id, Some(format!("req-{status}-8d1c")));
+        let error = body.error.expect("error");
+        assert_eq!(error.code, Some(format!("Code{status}")));
+        assert_eq!(error.message, Some(format!("Message for {status}")));
+        assert_eq!(error.target.as_deref(), Some("deviceId"));
+        let details = error.details.expect("details");
+        assert_eq!(details[0].target.as_deref(), Some("commands[0]"));
+        let inner = details[0].details.as_ref().expect("nested details");
+        assert_eq!(inner[0].message.as_deref(), Some("retry in 1500 millis"));
+    }
+}
