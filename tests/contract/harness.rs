@@ -7,24 +7,21 @@ use std::sync::OnceLock;
 use httpmock::MockServer;
 use serde_json::{Value, json};
 use smartthings::types::ErrorBody;
-use smartthings::{Client, Error, ResponseValue};
+use smartthings::{Error, ResponseValue};
+use smartthings_ext::{RetryPolicy, SmartThings};
 
 pub const TOKEN: &str = "contract-test-token-5f1d";
 
-/// The client under contract: the SDK's full stack pointed at the mock.
-pub fn client(server: &MockServer) -> Client {
-    let http = reqwest::Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {TOKEN}").parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
+/// The client under contract: the SDK's full stack (smartthings-ext's
+/// transport under the generated client) pointed at the mock. No retries, so
+/// that each declared error reaches the caller as the server sent it.
+pub fn client(server: &MockServer) -> SmartThings {
+    SmartThings::builder()
+        .token(TOKEN)
+        .base_url(server.base_url())
+        .retry(RetryPolicy::none())
         .build()
-        .unwrap();
-    Client::new_with_client(&server.base_url(), http, smartthings::Hooks::default())
+        .unwrap()
 }
 
 /// The exact request an operation must send.
@@ -165,7 +162,7 @@ fn error_body(status: u16) -> Value {
 pub async fn check_declared_errors<T, F, Fut>(operation_id: &str, expect: Expect, call: F)
 where
     T: std::fmt::Debug,
-    F: Fn(Client) -> Fut,
+    F: Fn(SmartThings) -> Fut,
     Fut: Future<Output = Result<ResponseValue<T>, Error<ErrorBody>>>,
 {
     let statuses = declared_error_statuses(operation_id);

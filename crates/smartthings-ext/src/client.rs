@@ -1,0 +1,298 @@
+//! Building the client.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use url::Url;
+
+use crate::error::{Error, ErrorKind};
+use crate::ratelimit::{Limiter, RateLimitPolicy};
+use crate::retry::RetryPolicy;
+use crate::token::{TOKEN_ENV, Token};
+use crate::transport::{Metrics, SmartThingsTransport};
+
+/// The SmartThings client: the generated operations (through [`api`] or
+/// `Deref`) plus pagination, bulk status and the snapshot, all behind one
+/// transport that authenticates, rate-limits and retries.
+///
+/// [`api`]: SmartThings::api
+///
+/// ```no_run
+/// # async fn run() -> Result<(), smartthings_ext::Error> {
+/// use smartthings_ext::SmartThings;
+///
+/// let client = SmartThings::builder()
+///     .token("68cd394f-xxxx")          // or set SMARTTHINGS_TOKEN
+///     .build()?;
+/// let device = client
+///     .get_device()
+///     .device_id("80e26532-85d4-484c-b012-1c04f3d35f95")
+///     .send()
+///     .await?;
+/// println!("{:?}", device.label);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SmartThings {
+    api: smartthings::Client,
+    pub(crate) http: reqwest::Client,
+    pub(crate) transport: Arc<SmartThingsTransport>,
+}
+
+impl SmartThings {
+    /// Start configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The generated client; every operation goes through this client's
+    /// transport.
+    pub fn api(&self) -> &smartthings::Client {
+        &self.api
+    }
+
+    /// The configured base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.transport.base
+    }
+
+    /// What the client has done so far (requests, retries, 429s, waits).
+    pub fn metrics(&self) -> Metrics {
+        self.transport.counters.snapshot()
+    }
+}
+
+impl std::ops::Deref for SmartThings {
+    type Target = smartthings::Client;
+
+    fn deref(&self) -> &Self::Target {
+        &self.api
+    }
+}
+
+impl fmt::Debug for SmartThings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmartThings")
+            .field("base_url", &self.transport.base.as_str())
+            .field("retry", &self.transport.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configuration of a [`SmartThings`] client.
+///
+/// ```
+/// use std::time::Duration;
+/// use smartthings_ext::{RateLimitPolicy, RetryPolicy, SmartThings};
+///
+/// let client = SmartThings::builder()
+///     .token("68cd394f-xxxx")
+///     .base_url("http://127.0.0.1:8080/v1")   // plain http: loopback only
+///     .timeout(Duration::from_secs(10))
+///     .user_agent("my-dashboard/1.0")
+///     .retry(RetryPolicy::default().max_attempts(4))
+///     .rate_limits(RateLimitPolicy::default())
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.base_url().as_str(), "http://127.0.0.1:8080/v1");
+/// assert!(!format!("{client:?}").contains("68cd394f"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientBuilder {
+    token: Option<Token>,
+    base_url: String,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    user_agent: String,
+    retry: RetryPolicy,
+    rate_limits: RateLimitPolicy,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            token: None,
+            base_url: smartthings::DEFAULT_BASE_URL.to_owned(),
+            connect_timeout: Some(Duration::from_secs(10)),
+            timeout: Some(Duration::from_secs(30)),
+            user_agent: concat!("smartthings-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retry: RetryPolicy::default(),
+            rate_limits: RateLimitPolicy::default(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The bearer token. Without one, `build` reads `SMARTTHINGS_TOKEN`.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Token::new(token));
+        self
+    }
+
+    /// The bearer token, already wrapped.
+    pub fn token_value(mut self, token: Token) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// The API root, default `https://api.smartthings.com/v1`. Plain `http`
+    /// is accepted for loopback addresses only (tests, the simulator).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Time allowed to establish a connection.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed for one attempt, body included.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// No connect or request timeouts. For tests under tokio's paused clock,
+    /// where a pending timeout would fire as soon as the runtime idles.
+    pub fn without_timeouts(mut self) -> Self {
+        self.connect_timeout = None;
+        self.timeout = None;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// How failures are retried.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Which client-side limits apply.
+    pub fn rate_limits(mut self, policy: RateLimitPolicy) -> Self {
+        self.rate_limits = policy;
+        self
+    }
+
+    /// Validate and build.
+    pub fn build(self) -> Result<SmartThings, Error> {
+        let token = resolve_token(self.token, Token::from_env())?;
+        let base = parse_base(&self.base_url)?;
+        let user_agent = HeaderValue::from_str(&self.user_agent)
+            .map_err(|_| Error::new(ErrorKind::Config, "the user agent is not a valid header"))?;
+        let mut http = reqwest::Client::builder();
+        if let Some(timeout) = self.connect_timeout {
+            http = http.connect_timeout(timeout);
+        }
+        if let Some(timeout) = self.timeout {
+            http = http.timeout(timeout);
+        }
+        let http = http
+            // SmartThings does not redirect; following one could carry the
+            // request somewhere the caller never configured.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Config, format!("HTTP client: {e}")))?;
+        let transport = Arc::new(SmartThingsTransport::new(
+            base.clone(),
+            Some(token),
+            user_agent,
+            self.retry,
+            Limiter::new(self.rate_limits),
+        ));
+        let api = smartthings::Client::new_with_client(
+            base.as_str().trim_end_matches('/'),
+            http.clone(),
+            smartthings::Hooks::new(transport.clone()),
+        );
+        Ok(SmartThings {
+            api,
+            http,
+            transport,
+        })
+    }
+}
+
+fn resolve_token(explicit: Option<Token>, from_env: Option<Token>) -> Result<Token, Error> {
+    explicit.or(from_env).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Config,
+            format!("no token: pass one to the builder or set {TOKEN_ENV}"),
+        )
+    })
+}
+
+fn parse_base(raw: &str) -> Result<Url, Error> {
+    let url = Url::parse(raw)
+        .map_err(|e| Error::new(ErrorKind::Config, format!("base URL {raw:?}: {e}")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "base URL {raw:?}: plain http would send the token in clear; use https \
+                 (http is allowed for loopback addresses only)"
+            ),
+        )),
+        other => Err(Error::new(
+            ErrorKind::Config,
+            format!("base URL {raw:?}: unsupported scheme {other:?}"),
+        )),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        for ok in [
+            "https://api.smartthings.com/v1",
+            "http://127.0.0.1:8080/v1",
+            "http://127.1.2.3/v1",
+            "http://localhost:9/v1",
+            "http://[::1]:9/v1",
+        ] {
+            assert!(parse_base(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.smartthings.com/v1",
+            "http://192.168.1.10/v1",
+            "ftp://x/",
+        ] {
+            let err = parse_base(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_token_comes_from_the_builder_then_the_environment() {
+        let err = resolve_token(None, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.to_string().contains(TOKEN_ENV));
+        let env = resolve_token(None, Some(Token::new("from-env"))).unwrap();
+        assert_eq!(env.expose(), "from-env");
+        let explicit = resolve_token(Some(Token::new("explicit")), Some(Token::new("env")));
+        assert_eq!(explicit.unwrap().expose(), "explicit");
+    }
+}

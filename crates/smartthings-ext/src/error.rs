@@ -1,0 +1,354 @@
+//! One error type for everything the client can hit.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use smartthings::InvalidItem;
+use smartthings::types::{ErrorBody, ErrorDetail};
+
+use crate::retry::retry_hint;
+use crate::transport::ATTEMPTS_HEADER;
+
+/// What went wrong, in the categories callers act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 401: the token is missing, invalid or expired.
+    Unauthorized,
+    /// 403: the token lacks a scope.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 400 or 422: the request was refused as invalid (also client-side
+    /// argument checks that fail before anything is sent).
+    Validation,
+    /// 429 after the retries the policy allows.
+    RateLimited,
+    /// 5xx.
+    Server,
+    /// Any other HTTP status.
+    Http,
+    /// The connection failed or timed out.
+    Transport,
+    /// The body could not be decoded (not JSON, truncated, unexpected shape).
+    Decode,
+    /// A pagination link was refused (another origin) or repeated itself.
+    Pagination,
+    /// The client was configured wrongly.
+    Config,
+}
+
+/// An error from the SmartThings API or from getting to it.
+///
+/// It carries what the server said (`requestId`, `code`, `message`,
+/// `target`, nested `details`) for support requests, and never the token.
+#[derive(Debug)]
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    kind: ErrorKind,
+    status: Option<StatusCode>,
+    body: Option<ErrorBody>,
+    message: String,
+    retry_after: Option<Duration>,
+    attempts: u32,
+    snippet: Option<String>,
+    invalid: Option<InvalidItem>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self(Box::new(Inner {
+            kind,
+            status: None,
+            body: None,
+            message: message.into(),
+            retry_after: None,
+            attempts: 0,
+            snippet: None,
+            invalid: None,
+            source: None,
+        }))
+    }
+
+    /// A list item that did not decode; the stream goes on after it.
+    pub(crate) fn invalid_item(item: InvalidItem) -> Self {
+        let mut error = Self::new(
+            ErrorKind::Decode,
+            format!("a list item did not decode: {}", item.error),
+        );
+        error.0.snippet = Some(snippet(item.raw.to_string().as_bytes()));
+        error.0.invalid = Some(item);
+        error
+    }
+
+    /// The odd list item this error stands for, if it is one.
+    pub fn invalid(&self) -> Option<&InvalidItem> {
+        self.0.invalid.as_ref()
+    }
+
+    /// The odd list item, or the error itself if it is not one.
+    pub fn into_invalid_item(self) -> Result<InvalidItem, Self> {
+        match self.0.invalid {
+            Some(item) => Ok(item),
+            None => Err(self),
+        }
+    }
+
+    fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.0.source = Some(Box::new(source));
+        self
+    }
+
+    /// The error's category.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// The HTTP status, when a response was received.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.0.status
+    }
+
+    /// The server's request id; quote it to SmartThings support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.0.body.as_ref()?.request_id.as_deref()
+    }
+
+    fn detail(&self) -> Option<&ErrorDetail> {
+        self.0.body.as_ref()?.error.as_ref()
+    }
+
+    /// The API's error code (e.g. `NotFoundError`).
+    pub fn code(&self) -> Option<&str> {
+        self.detail()?.code.as_deref()
+    }
+
+    /// The API's message, or a description of the local failure.
+    pub fn message(&self) -> &str {
+        self.detail()
+            .and_then(|d| d.message.as_deref())
+            .unwrap_or(&self.0.message)
+    }
+
+    /// What the error is about (a field, an id).
+    pub fn target(&self) -> Option<&str> {
+        self.detail()?.target.as_deref()
+    }
+
+    /// The nested details of the error body.
+    pub fn details(&self) -> &[ErrorDetail] {
+        self.detail()
+            .and_then(|d| d.details.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// For rate-limit errors, how long the server asked to wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.0.retry_after
+    }
+
+    /// How many attempts were made (0 when nothing was sent).
+    pub fn attempts(&self) -> u32 {
+        self.0.attempts
+    }
+
+    /// Whether the request was retried before failing.
+    pub fn was_retried(&self) -> bool {
+        self.0.attempts > 1
+    }
+
+    /// The start of a body that could not be decoded.
+    pub fn snippet(&self) -> Option<&str> {
+        self.0.snippet.as_deref()
+    }
+
+    /// An error for a response with an error status and its raw body.
+    pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+        let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+        let mut error = Self::new(
+            kind_of(status),
+            status.canonical_reason().unwrap_or("error"),
+        );
+        error.0.status = Some(status);
+        error.0.attempts = attempts(headers);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            error.0.retry_after = retry_hint(headers, body);
+        }
+        if parsed.as_ref().is_none_or(|b| b.error.is_none()) {
+            error.0.snippet = Some(snippet(body));
+        }
+        error.0.body = parsed;
+        error
+    }
+
+    /// A body that did not decode into the expected type.
+    pub(crate) fn decode(
+        body: &[u8],
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        let mut error = Self::new(
+            ErrorKind::Decode,
+            format!("response body did not decode: {cause}"),
+        )
+        .with_source(cause);
+        error.0.snippet = Some(snippet(body));
+        error
+    }
+
+    pub(crate) fn transport(cause: reqwest::Error) -> Self {
+        let kind = if cause.is_decode() || cause.is_body() {
+            ErrorKind::Decode
+        } else {
+            ErrorKind::Transport
+        };
+        let message = match kind {
+            ErrorKind::Decode => "the response body was cut off or unreadable",
+            _ if cause.is_timeout() => "the request timed out",
+            _ if cause.is_connect() => "could not connect",
+            _ => "the connection failed",
+        };
+        Self::new(kind, message).with_source(without_url(cause))
+    }
+
+    /// Convert an error of the generated client, reading the body of an
+    /// undocumented response for its snippet.
+    pub async fn from_api(error: smartthings::Error<ErrorBody>) -> Self {
+        match error {
+            smartthings::Error::UnexpectedResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                match response.bytes().await {
+                    Ok(body) => Self::from_response(status, &headers, &body),
+                    Err(e) => {
+                        let mut error = Self::transport(e);
+                        error.0.status = Some(status);
+                        error
+                    }
+                }
+            }
+            other => Self::from(other),
+        }
+    }
+}
+
+impl From<smartthings::Error<ErrorBody>> for Error {
+    /// The synchronous conversion; an undocumented response keeps its status
+    /// but not its body (use [`Error::from_api`] for that).
+    fn from(error: smartthings::Error<ErrorBody>) -> Self {
+        use smartthings::Error as E;
+        match error {
+            E::ErrorResponse(response) => {
+                let status = response.status();
+                let mut error = Self::new(
+                    kind_of(status),
+                    status.canonical_reason().unwrap_or("error"),
+                );
+                error.0.status = Some(status);
+                error.0.attempts = attempts(response.headers());
+                let body = response.into_inner();
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    let raw = serde_json::to_vec(&body).unwrap_or_default();
+                    error.0.retry_after = retry_hint(&HeaderMap::new(), &raw);
+                }
+                error.0.body = Some(body);
+                error
+            }
+            E::UnexpectedResponse(response) => {
+                let status = response.status();
+                let mut error = Self::new(
+                    kind_of(status),
+                    status.canonical_reason().unwrap_or("error"),
+                );
+                error.0.status = Some(status);
+                error.0.attempts = attempts(response.headers());
+                error
+            }
+            E::InvalidResponsePayload(body, cause) => Self::decode(&body, cause),
+            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+                Self::transport(e)
+            }
+            E::InvalidRequest(message) => Self::new(ErrorKind::Validation, message),
+            E::Custom(message) => Self::new(ErrorKind::Transport, message),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(status) = self.0.status {
+            write!(f, "{}", status.as_u16())?;
+            if let Some(code) = self.code() {
+                write!(f, " {code}")?;
+            }
+            write!(f, ": {}", self.message())?;
+        } else {
+            write!(f, "{}", self.message())?;
+        }
+        if let Some(target) = self.target() {
+            write!(f, " (target {target})")?;
+        }
+        if let Some(id) = self.request_id() {
+            write!(f, " [requestId {id}]")?;
+        }
+        if let Some(wait) = self.0.retry_after {
+            write!(f, "; retry in {:.1} s", wait.as_secs_f64())?;
+        }
+        if let Some(snippet) = &self.0.snippet {
+            write!(f, "; body starts: {snippet:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+fn kind_of(status: StatusCode) -> ErrorKind {
+    match status.as_u16() {
+        401 => ErrorKind::Unauthorized,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        400 | 422 => ErrorKind::Validation,
+        429 => ErrorKind::RateLimited,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::Http,
+    }
+}
+
+fn attempts(headers: &HeaderMap) -> u32 {
+    headers
+        .get(ATTEMPTS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The first 120 characters of a body, for error messages.
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    let mut cut: String = text.chars().take(120).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+/// reqwest errors print the URL; ours never carry a token in it, but query
+/// strings are nobody's business in an error message either.
+fn without_url(error: reqwest::Error) -> reqwest::Error {
+    error.without_url()
+}

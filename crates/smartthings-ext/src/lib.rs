@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod client;
+mod error;
+mod lists;
+mod paginate;
+mod ratelimit;
+mod retry;
+mod token;
+mod transport;
+
+pub use client::{ClientBuilder, SmartThings};
+pub use error::{Error, ErrorKind};
+pub use lists::DeviceQuery;
+pub use paginate::{ItemStream, ListPage, Listing, collect_all};
+pub use ratelimit::{Limit, RateLimitPolicy, Scope};
+pub use retry::{RetryPolicy, retry_hint};
+pub use token::{TOKEN_ENV, Token};
+pub use transport::Metrics;
+
+/// The generated client and its types, for convenience.
+pub use smartthings;

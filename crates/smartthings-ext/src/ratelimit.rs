@@ -1,0 +1,360 @@
+//! Client-side rate limiting with SmartThings' semantics: per-principal and
+//! per-device buckets, fixed windows, synchronised with the
+//! `x-ratelimit-limit/remaining/reset` headers of every response (seed 002).
+//! The client waits before sending rather than after a 429.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+
+/// Whom a limit counts against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scope {
+    /// The installed app or the user of a personal access token.
+    Principal,
+    /// One device: each device has its own window.
+    Device,
+}
+
+/// One row of the limits table: requests matching `method` and `path` may be
+/// sent `limit` times per `window`.
+#[derive(Clone, Debug)]
+pub struct Limit {
+    method: Method,
+    /// Path segments after the API root; `*` matches one segment, `**` any
+    /// number (including none).
+    pattern: Vec<String>,
+    limit: u32,
+    window: Duration,
+    scope: Scope,
+}
+
+impl Limit {
+    /// A limit; `path` like `/devices/*/**/status` (relative to `/v1`).
+    pub fn new(method: Method, path: &str, limit: u32, window: Duration, scope: Scope) -> Self {
+        Self {
+            method,
+            pattern: segments(path).map(str::to_owned).collect(),
+            limit: limit.max(1),
+            window,
+            scope,
+        }
+    }
+
+    /// Bucket key if this limit governs the request.
+    fn key(&self, method: &Method, path: &[&str]) -> Option<String> {
+        if *method != self.method || !matches(&self.pattern, path) {
+            return None;
+        }
+        let rule = format!("{} /{}", self.method, self.pattern.join("/"));
+        Some(match self.scope {
+            Scope::Principal => rule,
+            // The device id is the segment after `devices`.
+            Scope::Device => format!("{rule} @{}", path.get(1).copied().unwrap_or_default()),
+        })
+    }
+}
+
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+fn matches(pattern: &[String], path: &[&str]) -> bool {
+    match (pattern.first().map(String::as_str), path.first()) {
+        (None, None) => true,
+        (Some("**"), _) => {
+            matches(&pattern[1..], path) || (!path.is_empty() && matches(pattern, &path[1..]))
+        }
+        (Some("*"), Some(_)) => matches(&pattern[1..], &path[1..]),
+        (Some(p), Some(s)) if p == *s => matches(&pattern[1..], &path[1..]),
+        _ => false,
+    }
+}
+
+/// The limits a client enforces. [`RateLimitPolicy::default`] is seed 002's
+/// table of observed limits.
+///
+/// ```
+/// use std::time::Duration;
+/// use smartthings_ext::{Limit, RateLimitPolicy, Scope};
+/// use reqwest::Method;
+///
+/// // A tighter budget for device listing than the documented 1000 / 15 min.
+/// let policy = RateLimitPolicy::default()
+///     .with(Limit::new(Method::GET, "/devices", 100, Duration::from_secs(900), Scope::Principal));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RateLimitPolicy {
+    limits: Vec<Limit>,
+    enabled: bool,
+}
+
+impl Default for RateLimitPolicy {
+    fn default() -> Self {
+        use Scope::{Device, Principal};
+        let s = Duration::from_secs;
+        Self {
+            limits: vec![
+                Limit::new(Method::GET, "/locations/*", 250, s(60), Principal),
+                Limit::new(Method::GET, "/installedapps/*", 200, s(60), Principal),
+                Limit::new(Method::GET, "/devices", 1000, s(900), Principal),
+                Limit::new(Method::GET, "/devices/*", 400, s(900), Device),
+                Limit::new(Method::GET, "/devices/*/**/status", 350, s(60), Device),
+                Limit::new(Method::POST, "/devices/*/commands", 120, s(60), Device),
+                Limit::new(
+                    Method::POST,
+                    "/installedapps/*/subscriptions",
+                    60,
+                    s(900),
+                    Principal,
+                ),
+                Limit::new(
+                    Method::DELETE,
+                    "/installedapps/*/subscriptions",
+                    15,
+                    s(900),
+                    Principal,
+                ),
+            ],
+            enabled: true,
+        }
+    }
+}
+
+impl RateLimitPolicy {
+    /// Enforce nothing client-side (429s are still retried).
+    pub fn disabled() -> Self {
+        Self {
+            limits: Vec::new(),
+            enabled: false,
+        }
+    }
+
+    /// Add a limit, or replace the one for the same method and path.
+    pub fn with(mut self, limit: Limit) -> Self {
+        self.limits
+            .retain(|l| !(l.method == limit.method && l.pattern == limit.pattern));
+        self.limits.push(limit);
+        self
+    }
+
+    /// Every window shrunk by `factor` (for a simulator run at a shrunk time
+    /// scale).
+    pub fn time_scale(mut self, factor: f64) -> Self {
+        for limit in &mut self.limits {
+            limit.window = limit.window.div_f64(factor.max(f64::MIN_POSITIVE));
+        }
+        self
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &[Limit] {
+        &self.limits
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    limit: u32,
+    window: Duration,
+    remaining: u32,
+    resets_at: Instant,
+}
+
+impl Bucket {
+    fn refill_if_due(&mut self, now: Instant) {
+        if now >= self.resets_at {
+            self.remaining = self.limit;
+            self.resets_at = now + self.window;
+        }
+    }
+}
+
+/// The live bucket state of one client.
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    policy: RateLimitPolicy,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl Limiter {
+    pub(crate) fn new(policy: RateLimitPolicy) -> Self {
+        Self {
+            policy,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The bucket a request counts against, if any limit governs it.
+    /// `path` is relative to the API root (`/devices/x/status`).
+    pub(crate) fn bucket_for(&self, method: &Method, path: &str) -> Option<String> {
+        if !self.policy.enabled {
+            return None;
+        }
+        let path: Vec<&str> = segments(path).collect();
+        // The most specific (longest pattern) limit wins.
+        self.policy
+            .limits
+            .iter()
+            .filter_map(|l| Some((l.pattern.len(), l.key(method, &path)?, l)))
+            .max_by_key(|(len, _, _)| *len)
+            .map(|(_, key, limit)| {
+                let mut buckets = self.buckets.lock().expect("limiter lock");
+                buckets.entry(key.clone()).or_insert_with(|| Bucket {
+                    limit: limit.limit,
+                    window: limit.window,
+                    remaining: limit.limit,
+                    resets_at: Instant::now() + limit.window,
+                });
+                key
+            })
+    }
+
+    /// Take one request from the bucket, waiting for the window to reset if
+    /// it is empty. Returns how long it waited.
+    pub(crate) async fn acquire(&self, key: &str) -> Duration {
+        let started = Instant::now();
+        loop {
+            let wake = {
+                let mut buckets = self.buckets.lock().expect("limiter lock");
+                let Some(bucket) = buckets.get_mut(key) else {
+                    return Duration::ZERO;
+                };
+                let now = Instant::now();
+                bucket.refill_if_due(now);
+                if bucket.remaining > 0 {
+                    bucket.remaining -= 1;
+                    return now - started;
+                }
+                bucket.resets_at
+            };
+            tokio::time::sleep_until(wake).await;
+        }
+    }
+
+    /// Align the bucket with the server's view after a response.
+    pub(crate) fn observe(&self, key: &str, headers: &HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let mut buckets = self.buckets.lock().expect("limiter lock");
+        let Some(bucket) = buckets.get_mut(key) else {
+            return;
+        };
+        if let Some(limit) = number("x-ratelimit-limit") {
+            bucket.limit = u32::try_from(limit).unwrap_or(u32::MAX).max(1);
+        }
+        if let Some(remaining) = number("x-ratelimit-remaining") {
+            let remaining = u32::try_from(remaining).unwrap_or(u32::MAX);
+            // Requests already reserved locally but not yet seen by the
+            // server keep the lower of the two counts.
+            bucket.remaining = bucket.remaining.min(remaining);
+        }
+        if let Some(reset_ms) = number("x-ratelimit-reset") {
+            bucket.resets_at = Instant::now() + Duration::from_millis(reset_ms);
+        }
+    }
+
+    /// After a 429 the bucket is empty until the hinted time.
+    pub(crate) fn exhausted_until(&self, key: &str, wait: Duration) {
+        let mut buckets = self.buckets.lock().expect("limiter lock");
+        if let Some(bucket) = buckets.get_mut(key) {
+            bucket.remaining = 0;
+            bucket.resets_at = Instant::now() + wait;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_table_routes_requests_to_their_buckets() {
+        let limiter = Limiter::new(RateLimitPolicy::default());
+        let key = |m: Method, p: &str| limiter.bucket_for(&m, p);
+        assert_eq!(key(Method::GET, "/devices").unwrap(), "GET /devices");
+        assert_eq!(
+            key(Method::GET, "/devices/d1").unwrap(),
+            "GET /devices/* @d1"
+        );
+        assert_eq!(
+            key(
+                Method::GET,
+                "/devices/d1/components/main/capabilities/switch/status"
+            )
+            .unwrap(),
+            "GET /devices/*/**/status @d1"
+        );
+        assert_eq!(
+            key(Method::GET, "/devices/d2/status").unwrap(),
+            "GET /devices/*/**/status @d2"
+        );
+        assert_eq!(
+            key(Method::POST, "/devices/d1/commands").unwrap(),
+            "POST /devices/*/commands @d1"
+        );
+        assert_eq!(
+            key(Method::DELETE, "/installedapps/a/subscriptions").unwrap(),
+            "DELETE /installedapps/*/subscriptions"
+        );
+        assert_eq!(key(Method::GET, "/scenes"), None);
+        assert_eq!(key(Method::DELETE, "/devices/d1"), None);
+        assert!(
+            Limiter::new(RateLimitPolicy::disabled())
+                .bucket_for(&Method::GET, "/devices")
+                .is_none()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_empty_bucket_waits_for_its_window() {
+        let policy = RateLimitPolicy::disabled();
+        let policy = RateLimitPolicy {
+            enabled: true,
+            ..policy
+        }
+        .with(Limit::new(
+            Method::GET,
+            "/devices",
+            2,
+            Duration::from_secs(10),
+            Scope::Principal,
+        ));
+        let limiter = Limiter::new(policy);
+        let key = limiter.bucket_for(&Method::GET, "/devices").unwrap();
+        assert_eq!(limiter.acquire(&key).await, Duration::ZERO);
+        assert_eq!(limiter.acquire(&key).await, Duration::ZERO);
+        let waited = limiter.acquire(&key).await;
+        assert_eq!(waited, Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_headers_override_the_local_view() {
+        let limiter = Limiter::new(RateLimitPolicy::default());
+        let key = limiter.bucket_for(&Method::GET, "/devices").unwrap();
+        let headers: HeaderMap = [
+            ("x-ratelimit-limit", "1000"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1500"),
+        ]
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                reqwest::header::HeaderName::from_static(k),
+                v.parse().unwrap(),
+            )
+        })
+        .collect();
+        limiter.observe(&key, &headers);
+        assert_eq!(limiter.acquire(&key).await, Duration::from_millis(1500));
+    }
+}

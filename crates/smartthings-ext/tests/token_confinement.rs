@@ -1,0 +1,102 @@
+//! The token goes to the configured origin in the Authorization header and
+//! nowhere else: not into Debug output, errors or traces at any level. In a
+//! binary of its own, so that no other test's thread shares the tracing
+//! callsite cache while the capturing subscriber is installed.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use smartthings_ext::{ErrorKind, SmartThings};
+use support::{Reply, TOKEN, client, scripted};
+
+fn device(id: &str) -> serde_json::Value {
+    json!({"deviceId": id, "label": format!("Device {id}"), "type": "VIPER"})
+}
+
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_token_appears_in_no_debug_output_error_or_trace() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+
+    let server = scripted(vec![
+        Reply::json(200, device("d1")),
+        Reply::json(
+            401,
+            json!({"requestId": "r1", "error": {"code": "Unauthorized", "message": "bad token"}}),
+        ),
+        Reply::raw(200, "text/html", "<html>oops</html>"),
+    ])
+    .await;
+    let client = client(&server.base);
+    client.get_device().device_id("d1").send().await.unwrap();
+    let unauthorized = smartthings_ext::Error::from(
+        client
+            .get_device()
+            .device_id("d1")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(unauthorized.kind(), ErrorKind::Unauthorized);
+    let decode = smartthings_ext::Error::from(
+        client
+            .get_device()
+            .device_id("d1")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    let config = SmartThings::builder()
+        .token(TOKEN)
+        .base_url("http://example.com/v1")
+        .build()
+        .unwrap_err();
+
+    // The token was really sent...
+    assert_eq!(
+        server.requests()[0].header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    // ...and is nowhere else.
+    let traces = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        traces.contains("smartthings.request"),
+        "spans were traced: {traces}"
+    );
+    assert!(traces.contains("operation=\"get_device\""), "{traces}");
+    for (what, text) in [
+        ("client Debug", format!("{client:?}")),
+        ("401 Debug", format!("{unauthorized:?}")),
+        ("401 Display", unauthorized.to_string()),
+        ("decode Debug", format!("{decode:?}")),
+        ("config Debug", format!("{config:?}")),
+        ("traces", traces),
+    ] {
+        assert!(
+            !text.contains(TOKEN),
+            "the token leaked into {what}: {text}"
+        );
+    }
+}
