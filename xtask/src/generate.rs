@@ -150,6 +150,8 @@ fn settings() -> GenerationSettings {
         .with_hooks(HooksMode::Expected)
         .with_crate(SUPPORT_CRATE, CrateVers::Any, None)
         .with_derive("PartialEq")
+        // Deterministic iteration (status maps print in a stable order).
+        .with_map_type("::std::collections::BTreeMap")
         .with_timeout(30);
     settings
 }

@@ -2,20 +2,29 @@
 #![warn(missing_docs)]
 
 mod client;
+mod commands;
 mod error;
 mod lists;
 mod paginate;
 mod ratelimit;
 mod retry;
+mod snapshot;
+mod status;
 mod token;
 mod transport;
 
 pub use client::{ClientBuilder, SmartThings};
+pub use commands::{Command, CommandResult, CommandStatus};
 pub use error::{Error, ErrorKind};
 pub use lists::DeviceQuery;
 pub use paginate::{ItemStream, ListPage, Listing, collect_all};
 pub use ratelimit::{Limit, RateLimitPolicy, Scope};
 pub use retry::{RetryPolicy, retry_hint};
+pub use snapshot::{DeviceSnapshot, LocationSnapshot, Snapshot, SnapshotOptions};
+pub use status::{
+    Attribute, CapabilityStatus, ComponentStatus, Contact, DeviceStatus, DeviceWatch, Health,
+    HealthState, Hsv, Known, LockState, Measurement, parse_timestamp,
+};
 pub use token::{TOKEN_ENV, Token};
 pub use transport::Metrics;
 

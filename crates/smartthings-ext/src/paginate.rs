@@ -215,6 +215,16 @@ impl SmartThings {
                 ),
             ));
         }
+        self.get_json(url, operation).await
+    }
+
+    /// GET a URL on the configured origin through the transport and decode
+    /// its JSON body.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: url::Url,
+        operation: &'static str,
+    ) -> Result<T, Error> {
         let request = self
             .http
             .get(url)

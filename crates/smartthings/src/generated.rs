@@ -219,27 +219,30 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     pub struct CapabilityStatus(
-        pub ::std::collections::HashMap<::std::string::String, AttributeState>,
+        pub ::std::collections::BTreeMap<::std::string::String, AttributeState>,
     );
     impl ::std::ops::Deref for CapabilityStatus {
-        type Target = ::std::collections::HashMap<::std::string::String, AttributeState>;
+        type Target = ::std::collections::BTreeMap<
+            ::std::string::String,
+            AttributeState,
+        >;
         fn deref(
             &self,
-        ) -> &::std::collections::HashMap<::std::string::String, AttributeState> {
+        ) -> &::std::collections::BTreeMap<::std::string::String, AttributeState> {
             &self.0
         }
     }
     impl ::std::convert::From<CapabilityStatus>
-    for ::std::collections::HashMap<::std::string::String, AttributeState> {
+    for ::std::collections::BTreeMap<::std::string::String, AttributeState> {
         fn from(value: CapabilityStatus) -> Self {
             value.0
         }
     }
     impl ::std::convert::From<
-        ::std::collections::HashMap<::std::string::String, AttributeState>,
+        ::std::collections::BTreeMap<::std::string::String, AttributeState>,
     > for CapabilityStatus {
         fn from(
-            value: ::std::collections::HashMap<::std::string::String, AttributeState>,
+            value: ::std::collections::BTreeMap<::std::string::String, AttributeState>,
         ) -> Self {
             Self(value)
         }
@@ -266,30 +269,30 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     pub struct ComponentStatus(
-        pub ::std::collections::HashMap<::std::string::String, CapabilityStatus>,
+        pub ::std::collections::BTreeMap<::std::string::String, CapabilityStatus>,
     );
     impl ::std::ops::Deref for ComponentStatus {
-        type Target = ::std::collections::HashMap<
+        type Target = ::std::collections::BTreeMap<
             ::std::string::String,
             CapabilityStatus,
         >;
         fn deref(
             &self,
-        ) -> &::std::collections::HashMap<::std::string::String, CapabilityStatus> {
+        ) -> &::std::collections::BTreeMap<::std::string::String, CapabilityStatus> {
             &self.0
         }
     }
     impl ::std::convert::From<ComponentStatus>
-    for ::std::collections::HashMap<::std::string::String, CapabilityStatus> {
+    for ::std::collections::BTreeMap<::std::string::String, CapabilityStatus> {
         fn from(value: ComponentStatus) -> Self {
             value.0
         }
     }
     impl ::std::convert::From<
-        ::std::collections::HashMap<::std::string::String, CapabilityStatus>,
+        ::std::collections::BTreeMap<::std::string::String, CapabilityStatus>,
     > for ComponentStatus {
         fn from(
-            value: ::std::collections::HashMap<::std::string::String, CapabilityStatus>,
+            value: ::std::collections::BTreeMap<::std::string::String, CapabilityStatus>,
         ) -> Self {
             Self(value)
         }
@@ -934,7 +937,7 @@ pub mod types {
         ///Map of component IDs to component status.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub components: ::std::option::Option<
-            ::std::collections::HashMap<::std::string::String, ComponentStatus>,
+            ::std::collections::BTreeMap<::std::string::String, ComponentStatus>,
         >,
     }
     impl DeviceStatus {
@@ -3700,7 +3703,7 @@ pub mod types {
         pub struct DeviceStatus {
             components: ::std::result::Result<
                 ::std::option::Option<
-                    ::std::collections::HashMap<
+                    ::std::collections::BTreeMap<
                         ::std::string::String,
                         super::ComponentStatus,
                     >,
@@ -3720,7 +3723,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::std::collections::HashMap<
+                        ::std::collections::BTreeMap<
                             ::std::string::String,
                             super::ComponentStatus,
                         >,

@@ -1,0 +1,221 @@
+//! The whole home in the fewest requests the API allows, and bulk status.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use smartthings::InvalidItem;
+use smartthings::types::{Device, Location, Room, Scene};
+
+use crate::client::SmartThings;
+use crate::error::Error;
+use crate::lists::DeviceQuery;
+use crate::paginate::collect_all;
+use crate::status::{DeviceStatus, Health};
+
+/// A location with its rooms and scenes.
+#[derive(Clone, Debug)]
+pub struct LocationSnapshot {
+    /// The location.
+    pub location: Location,
+    /// Its rooms.
+    pub rooms: Vec<Room>,
+    /// Its scenes.
+    pub scenes: Vec<Scene>,
+}
+
+/// A device with its status and health.
+#[derive(Clone, Debug)]
+pub struct DeviceSnapshot {
+    /// The device as listed.
+    pub device: Device,
+    /// Its full status.
+    pub status: DeviceStatus,
+    /// Its health, when the list embedded it.
+    pub health: Option<Health>,
+}
+
+impl DeviceSnapshot {
+    /// The device id.
+    pub fn id(&self) -> &str {
+        self.device.device_id.as_deref().unwrap_or_default()
+    }
+}
+
+/// Everything in the account at one moment.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// Every location, with its rooms and scenes.
+    pub locations: Vec<LocationSnapshot>,
+    /// Every device, with status and health.
+    pub devices: Vec<DeviceSnapshot>,
+    /// List items that did not decode, kept as sent.
+    pub invalid: Vec<InvalidItem>,
+    /// HTTP requests made (attempts, retries included).
+    pub requests: u64,
+    /// Devices whose status was not embedded and was fetched one by one.
+    pub status_fallbacks: usize,
+}
+
+/// How a snapshot is taken.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct SnapshotOptions {
+    /// Per-device requests in flight at once (fallback status calls).
+    pub concurrency: usize,
+    /// Called after each step with (done, total) devices, for progress bars.
+    pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+}
+
+impl Default for SnapshotOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SnapshotOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnapshotOptions")
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmartThings {
+    /// Every location with its rooms and scenes, and every device with its
+    /// status and health, in ⌈N/200⌉ device pages (`includeStatus=true&
+    /// includeHealth=true`) plus the location, room and scene lists. Devices
+    /// the server lists without status get one status call each, with
+    /// bounded concurrency, under the rate limiter.
+    ///
+    /// ```no_run
+    /// # async fn run(client: smartthings_ext::SmartThings) -> Result<(), smartthings_ext::Error> {
+    /// let home = client.snapshot().await?;
+    /// println!("{} devices in {} requests", home.devices.len(), home.requests);
+    /// # Ok(()) }
+    /// ```
+    pub async fn snapshot(&self) -> Result<Snapshot, Error> {
+        self.snapshot_with(SnapshotOptions::default()).await
+    }
+
+    /// [`snapshot`](Self::snapshot) with options.
+    pub async fn snapshot_with(&self, options: SnapshotOptions) -> Result<Snapshot, Error> {
+        let before = self.metrics().requests;
+        let (locations, scenes, devices) = futures::try_join!(
+            collect_all(self.locations()),
+            collect_all(self.scenes(None)),
+            collect_all(self.devices(DeviceQuery::all().with_status_and_health())),
+        )?;
+        let mut invalid = [locations.invalid, scenes.invalid, devices.invalid].concat();
+
+        let rooms: Vec<_> = stream::iter(locations.items.iter())
+            .map(|location| async move {
+                let id = location.location_id.as_deref().unwrap_or_default();
+                collect_all(self.rooms(id)).await
+            })
+            .buffered(options.concurrency.max(1))
+            .try_collect()
+            .await?;
+        let mut scenes_by_location: HashMap<String, Vec<Scene>> = HashMap::new();
+        for scene in scenes.items {
+            let key = scene.location_id.clone().unwrap_or_default();
+            scenes_by_location.entry(key).or_default().push(scene);
+        }
+        let locations = locations
+            .items
+            .into_iter()
+            .zip(rooms)
+            .map(|(location, rooms)| {
+                invalid.extend(rooms.invalid);
+                let id = location.location_id.clone().unwrap_or_default();
+                LocationSnapshot {
+                    scenes: scenes_by_location.remove(&id).unwrap_or_default(),
+                    rooms: rooms.items,
+                    location,
+                }
+            })
+            .collect();
+
+        let total = devices.items.len() as u64;
+        let report = |done| {
+            if let Some(progress) = &options.progress {
+                progress(done, total);
+            }
+        };
+        let mut embedded = Vec::with_capacity(devices.items.len());
+        let mut missing = Vec::new();
+        for device in devices.items {
+            let health = device.health_state.as_ref().map(Health::from);
+            match DeviceStatus::from_device(&device) {
+                Some(status) => embedded.push(DeviceSnapshot {
+                    device,
+                    status,
+                    health,
+                }),
+                None => missing.push((device, health)),
+            }
+        }
+        report(embedded.len() as u64);
+        let status_fallbacks = missing.len();
+        let done = embedded.len() as u64;
+        let fetched: Vec<DeviceSnapshot> = stream::iter(missing)
+            .map(|(device, health)| async move {
+                let id = device.device_id.clone().unwrap_or_default();
+                let status = self.device_status(&id).await?;
+                Ok::<_, Error>(DeviceSnapshot {
+                    device,
+                    status,
+                    health,
+                })
+            })
+            .buffered(options.concurrency.max(1))
+            .enumerate()
+            .map(|(i, result)| {
+                report(done + i as u64 + 1);
+                result
+            })
+            .try_collect()
+            .await?;
+        embedded.extend(fetched);
+        Ok(Snapshot {
+            locations,
+            devices: embedded,
+            invalid,
+            requests: self.metrics().requests - before,
+            status_fallbacks,
+        })
+    }
+
+    /// One device's full status, in the nested model.
+    pub async fn device_status(&self, device_id: &str) -> Result<DeviceStatus, Error> {
+        // Decoded straight into the lossless model: the generated type folds
+        // `"value": null` into an absent value.
+        let path = format!(
+            "{}/devices/{}/status",
+            self.base_url().path().trim_end_matches('/'),
+            progenitor_client::encode_path(device_id)
+        );
+        let mut url = self.base_url().clone();
+        url.set_path(&path);
+        self.get_json(url, "get_device_status").await
+    }
+
+    /// The status of many devices, `concurrency` requests at a time, each
+    /// waiting for its device's rate-limit bucket: a stream of
+    /// `(device id, status)` in input order.
+    pub fn statuses<'a>(
+        &'a self,
+        device_ids: impl IntoIterator<Item = String> + 'a,
+        concurrency: usize,
+    ) -> impl futures::Stream<Item = (String, Result<DeviceStatus, Error>)> + 'a {
+        stream::iter(device_ids)
+            .map(move |id| async move {
+                let status = self.device_status(&id).await;
+                (id, status)
+            })
+            .buffered(concurrency.max(1))
+    }
+}
