@@ -1,0 +1,113 @@
+//! Deterministic fault injection: a seeded generator draws one outcome per
+//! request, in arrival order.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How often each fault happens (each a probability in 0..=1).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FaultRates {
+    /// 500, 502 or 503 with the API's JSON error body, before the request
+    /// is processed.
+    pub server_error: f64,
+    /// 429 with the API's error body and a "retry in N millis" detail.
+    pub rate_limited: f64,
+    /// The connection is closed without an answer, before processing.
+    pub drop: f64,
+    /// The request is processed, then the body is cut off mid-way.
+    pub truncate: f64,
+    /// A 502 HTML error page (as a proxy in front of the API would send).
+    pub html: f64,
+    /// Added to every response.
+    pub latency: Duration,
+}
+
+/// Fault rates for every operation, with per-operation overrides.
+#[derive(Clone, Debug, Default)]
+pub struct FaultPlan {
+    /// The seed of the generator.
+    pub seed: u64,
+    /// Rates for operations without an override.
+    pub global: FaultRates,
+    /// Rates by operation id (`getDeviceStatus`, ...).
+    pub per_operation: HashMap<String, FaultRates>,
+}
+
+impl FaultPlan {
+    /// No faults.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// The rates for `operation`.
+    pub fn rates(&self, operation: &str) -> &FaultRates {
+        self.per_operation.get(operation).unwrap_or(&self.global)
+    }
+}
+
+/// What happens to one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Nothing: answer normally.
+    None,
+    /// Answer with this 5xx before processing.
+    ServerError(u16),
+    /// Answer 429 before processing.
+    RateLimited,
+    /// Close without answering.
+    Drop,
+    /// Process, then cut the body.
+    Truncate,
+    /// Answer with an HTML 502 page.
+    Html,
+}
+
+/// Draw the fault for one request.
+pub fn draw(rng: &mut fastrand::Rng, rates: &FaultRates) -> Fault {
+    let roll = rng.f64();
+    let mut edge = 0.0;
+    for (rate, fault) in [
+        (rates.server_error, Fault::ServerError(0)),
+        (rates.rate_limited, Fault::RateLimited),
+        (rates.drop, Fault::Drop),
+        (rates.truncate, Fault::Truncate),
+        (rates.html, Fault::Html),
+    ] {
+        edge += rate;
+        if roll < edge {
+            return match fault {
+                Fault::ServerError(_) => Fault::ServerError([500, 502, 503][rng.usize(..3)]),
+                other => other,
+            };
+        }
+    }
+    Fault::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_follow_the_rates_and_the_seed() {
+        let rates = FaultRates {
+            server_error: 0.10,
+            rate_limited: 0.05,
+            drop: 0.02,
+            ..FaultRates::default()
+        };
+        let sequence = |seed| {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            (0..10_000)
+                .map(|_| draw(&mut rng, &rates))
+                .collect::<Vec<_>>()
+        };
+        let a = sequence(7);
+        assert_eq!(a, sequence(7));
+        let count = |f: fn(&Fault) -> bool| a.iter().filter(|x| f(x)).count();
+        let errors = count(|f| matches!(f, Fault::ServerError(_)));
+        assert!((800..1200).contains(&errors), "{errors}");
+        assert!((350..650).contains(&count(|f| *f == Fault::RateLimited)));
+        assert!((100..300).contains(&count(|f| *f == Fault::Drop)));
+    }
+}

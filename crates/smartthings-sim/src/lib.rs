@@ -1,0 +1,140 @@
+//! A local SmartThings API: every operation of the spec over an in-memory
+//! home, with seed 002's auth, paging and rate limits, and deterministic
+//! fault injection. The embedded default for demos, tests and benchmarks.
+//!
+//! ```no_run
+//! # async fn run() -> anyhow::Result<()> {
+//! use smartthings_sim::{Config, Home, Simulator};
+//!
+//! let sim = Simulator::start(Home::demo(), Config::default()).await?;
+//! println!("{} (token {})", sim.base_url(), sim.token());
+//! // ... point a client at sim.base_url() ...
+//! println!("{:?}", sim.stats());
+//! # Ok(()) }
+//! ```
+
+mod faults;
+mod home;
+mod limits;
+mod server;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+pub use faults::{FaultPlan, FaultRates};
+pub use home::{Home, MAX_DEVICES_PER_LOCATION, MAX_LOCATIONS, SimDevice};
+pub use server::{API_PREFIX, Config, ExecutedCommand, LogEntry, MAX_PAGE, Stats};
+
+use server::{Dropper, Sim};
+
+/// The token the simulator accepts unless configured otherwise.
+pub const DEFAULT_TOKEN: &str = "sim-token";
+
+/// A running simulator; it stops when dropped.
+pub struct Simulator {
+    sim: Arc<Sim>,
+    addr: SocketAddr,
+    stop: Arc<Notify>,
+}
+
+impl Simulator {
+    /// Serve `home` on a random loopback port.
+    pub async fn start(home: Home, config: Config) -> Result<Self> {
+        Self::bind("127.0.0.1:0".parse()?, home, config).await
+    }
+
+    /// Serve `home` on `addr`.
+    pub async fn bind(addr: SocketAddr, home: Home, config: Config) -> Result<Self> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let addr = listener.local_addr()?;
+        let sim = Arc::new(Sim::new(home, config, format!("http://{addr}")));
+        let stop = Arc::new(Notify::new());
+        tokio::spawn(serve(listener, sim.clone(), stop.clone()));
+        Ok(Self { sim, addr, stop })
+    }
+
+    /// The API root, e.g. `http://127.0.0.1:PORT/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{API_PREFIX}", self.addr)
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The first accepted token.
+    pub fn token(&self) -> &str {
+        self.sim
+            .config
+            .tokens
+            .first()
+            .map_or(DEFAULT_TOKEN, String::as_str)
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.sim.stats.lock().expect("stats").clone()
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn log(&self) -> Vec<LogEntry> {
+        self.sim.log.lock().expect("log").clone()
+    }
+
+    /// Every command executed so far.
+    pub fn commands(&self) -> Vec<ExecutedCommand> {
+        self.sim.commands.lock().expect("commands").clone()
+    }
+
+    /// Read or change the home while the simulator runs.
+    pub fn with_home<T>(&self, f: impl FnOnce(&mut Home) -> T) -> T {
+        f(&mut self.sim.home.lock().expect("home"))
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.stop.notify_waiters();
+    }
+}
+
+/// Accept loop: one hyper connection per socket, each able to be dropped
+/// mid-request by the fault layer.
+async fn serve(listener: TcpListener, sim: Arc<Sim>, stop: Arc<Notify>) {
+    let app = server::router(sim);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stop.notified() => return,
+        };
+        let Ok((socket, _)) = accepted else { continue };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let dropper = Arc::new(Notify::new());
+            let marker = dropper.clone();
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let mut request = request.map(axum::body::Body::new);
+                    request.extensions_mut().insert(Dropper(marker.clone()));
+                    app.clone().oneshot(request)
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(socket), service);
+            tokio::select! {
+                _ = connection => {}
+                // Closing without an answer: the connection is dropped.
+                () = dropper.notified() => {}
+            }
+        });
+    }
+}
