@@ -30,3 +30,9 @@ pub use transport::Metrics;
 
 /// The generated client and its types, for convenience.
 pub use smartthings;
+
+/// The workspace README's library example, compiled as a doctest so that
+/// the README stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct WorkspaceReadme;

@@ -76,6 +76,20 @@ impl Default for SnapshotOptions {
     }
 }
 
+impl SnapshotOptions {
+    /// Per-device requests in flight at once.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Report progress as (done, total) devices.
+    pub fn progress(mut self, progress: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+}
+
 impl std::fmt::Debug for SnapshotOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SnapshotOptions")

@@ -109,6 +109,7 @@ pub struct Sim {
     pub(crate) log: Mutex<Vec<LogEntry>>,
     pub(crate) commands: Mutex<Vec<ExecutedCommand>>,
     seq: AtomicU64,
+    ids: AtomicU64,
 }
 
 impl Sim {
@@ -123,7 +124,14 @@ impl Sim {
             log: Mutex::default(),
             commands: Mutex::default(),
             seq: AtomicU64::new(0),
+            ids: AtomicU64::new(0),
         }
+    }
+
+    /// A new id for a created resource: a sequence, so runs repeat.
+    fn new_id(&self, kind: u16) -> String {
+        let n = self.ids.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("5e1a0000-{kind:04x}-4000-8000-{n:012x}")
     }
 }
 
@@ -958,12 +966,7 @@ async fn create_location(State(sim): State<Shared>, body: Bytes) -> Response {
         )
             .into_response();
     }
-    let id = format!(
-        "{:08x}-{:04x}-4000-8000-{:012x}",
-        fastrand::u32(..),
-        fastrand::u16(..),
-        fastrand::u64(..) & 0xffff_ffff_ffff
-    );
+    let id = sim.new_id(1);
     let mut location = json!({"locationId": id});
     for field in LOCATION_FIELDS {
         if let Some(value) = body.get(field) {
@@ -1038,7 +1041,7 @@ async fn create_room(State(sim): State<Shared>, Path(id): Path<String>, body: By
     if !home.locations.contains_key(&id) {
         return not_found("Location", &id);
     }
-    let room_id = format!("room-{:016x}", fastrand::u64(..));
+    let room_id = sim.new_id(2);
     let room = json!({"roomId": room_id, "locationId": id, "name": name});
     home.rooms.insert(room_id, room.clone());
     ok(room)
@@ -1136,7 +1139,7 @@ async fn create_rule(State(sim): State<Shared>, uri: Uri, body: Bytes) -> Respon
     if !home.locations.contains_key(&location) {
         return not_found("Location", &location);
     }
-    let id = format!("rule-{:016x}", fastrand::u64(..));
+    let id = sim.new_id(3);
     let mut rule = body;
     rule["id"] = json!(id);
     rule["locationId"] = json!(location);
@@ -1245,7 +1248,7 @@ async fn create_subscription(
             Some("sourceType"),
         );
     }
-    let id = format!("sub-{:016x}", fastrand::u64(..));
+    let id = sim.new_id(4);
     let mut subscription = body;
     subscription["id"] = json!(id);
     subscription["installedAppId"] = json!(app);

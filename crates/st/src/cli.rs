@@ -1,0 +1,264 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 other failure, 2 usage error, 3 authentication or \
+permission (401/403), 4 not found (404), 5 other API error (422, 429, 5xx).";
+
+/// The SmartThings command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "st",
+    version,
+    about = "Control and inspect a SmartThings home.",
+    after_help = format!("Examples:\n  st --demo snapshot                  # no account needed: the built-in demo home\n  st devices --capability switch\n  st devices status 80e26532-85d4-484c-b012-1c04f3d35f95\n  st devices on 80e26532-85d4-484c-b012-1c04f3d35f95\n  st locations -o yaml\n\nCredentials: --token, then SMARTTHINGS_TOKEN, then the profile in the config file\n(`st config set-token` creates it, readable by you only).\n\n{EXIT_CODES}")
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug)]
+pub struct Global {
+    /// Bearer token (personal access token or OAuth token).
+    #[arg(long, global = true, env = "SMARTTHINGS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// API root.
+    #[arg(long, global = true, env = "SMARTTHINGS_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Profile of the config file to use.
+    #[arg(long, global = true, default_value = "default")]
+    pub profile: String,
+    /// Run against the embedded simulator and its demo home.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Output format [default: table on a terminal, JSON otherwise].
+    #[arg(long, short = 'o', global = true, value_enum)]
+    pub output: Option<Format>,
+    /// Same as `-o json`.
+    #[arg(long, global = true, conflicts_with_all = ["output", "yaml"])]
+    pub json: bool,
+    /// Same as `-o yaml`.
+    #[arg(long, global = true, conflicts_with = "output")]
+    pub yaml: bool,
+    /// Log requests to stderr (-v debug, -vv trace). Never logs the token.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List devices, or act on one.
+    #[command(
+        after_help = "Examples:\n  st devices --capability switch --status\n  st devices get ID\n  st devices status ID\n  st devices command ID main switchLevel setLevel 40\n  st devices level ID 40"
+    )]
+    Devices(DevicesArgs),
+    /// List, show, create, update or delete locations.
+    #[command(
+        after_help = "Examples:\n  st locations\n  st locations get ID\n  st locations create --name Office --country-code USA\n  st locations update ID --name Home2\n  st locations delete ID"
+    )]
+    Locations {
+        #[command(subcommand)]
+        action: Option<LocationAction>,
+    },
+    /// List or create the rooms of a location.
+    #[command(
+        after_help = "Examples:\n  st rooms LOCATION_ID\n  st rooms LOCATION_ID --create Garage"
+    )]
+    Rooms {
+        /// The location.
+        location_id: String,
+        /// Create a room with this name instead of listing.
+        #[arg(long)]
+        create: Option<String>,
+    },
+    /// List or execute scenes.
+    #[command(
+        after_help = "Examples:\n  st scenes\n  st scenes --location ID\n  st scenes execute SCENE_ID"
+    )]
+    Scenes {
+        /// Only the scenes of this location.
+        #[arg(long)]
+        location: Option<String>,
+        #[command(subcommand)]
+        action: Option<SceneAction>,
+    },
+    /// List, show, create, update or delete rules (bodies from JSON or YAML files).
+    #[command(
+        after_help = "Examples:\n  st rules --location ID\n  st rules --location ID create rule.yaml\n  st rules --location ID delete RULE_ID"
+    )]
+    Rules {
+        /// The location of the rules.
+        #[arg(long)]
+        location: String,
+        #[command(subcommand)]
+        action: Option<RuleAction>,
+    },
+    /// List capability definitions.
+    #[command(after_help = "Example:\n  st capabilities -o json")]
+    Capabilities,
+    /// The whole home: locations, rooms, scenes, every device with status and health, in the fewest requests.
+    #[command(after_help = "Examples:\n  st --demo snapshot\n  st snapshot --json > home.json")]
+    Snapshot,
+    /// Manage the config file's profiles.
+    #[command(after_help = "Example:\n  echo \"$TOKEN\" | st config set-token --profile work")]
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Print shell completions.
+    #[command(after_help = "Example:\n  st completions bash > /etc/bash_completion.d/st")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DevicesArgs {
+    #[command(subcommand)]
+    pub action: Option<DeviceAction>,
+    /// Only devices with this capability (repeatable).
+    #[arg(long)]
+    pub capability: Vec<String>,
+    /// Only devices in this location.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Only these devices (repeatable).
+    #[arg(long)]
+    pub device: Vec<String>,
+    /// Include each device's status (one request per 200 devices).
+    #[arg(long)]
+    pub status: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeviceAction {
+    /// One device.
+    Get { device_id: String },
+    /// Full status: component → capability → attribute, with units.
+    Status { device_id: String },
+    /// Health.
+    Health { device_id: String },
+    /// Any command: st devices command ID main switch on
+    Command {
+        device_id: String,
+        component: String,
+        capability: String,
+        command: String,
+        /// Arguments, each parsed as JSON when it is JSON (`40`, `{"hue":10}`), else a string.
+        arguments: Vec<String>,
+    },
+    /// switch.on
+    On {
+        device_id: String,
+        #[arg(long, default_value = "main")]
+        component: String,
+    },
+    /// switch.off
+    Off {
+        device_id: String,
+        #[arg(long, default_value = "main")]
+        component: String,
+    },
+    /// switchLevel.setLevel (0-100)
+    Level {
+        device_id: String,
+        level: u32,
+        #[arg(long, default_value = "main")]
+        component: String,
+    },
+    /// colorTemperature.setColorTemperature (K)
+    ColorTemperature { device_id: String, kelvin: u32 },
+    /// lock.lock
+    Lock { device_id: String },
+    /// lock.unlock
+    Unlock { device_id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LocationAction {
+    /// All locations.
+    List,
+    /// One location.
+    Get { location_id: String },
+    /// Create a location.
+    Create(LocationFields),
+    /// Change the given fields of a location.
+    Update {
+        location_id: String,
+        #[command(flatten)]
+        fields: LocationFields,
+    },
+    /// Delete a location and everything in it.
+    Delete { location_id: String },
+}
+
+#[derive(Args, Debug)]
+pub struct LocationFields {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub country_code: Option<String>,
+    #[arg(long)]
+    pub latitude: Option<f64>,
+    #[arg(long)]
+    pub longitude: Option<f64>,
+    #[arg(long)]
+    pub region_radius: Option<i64>,
+    /// F or C.
+    #[arg(long)]
+    pub temperature_scale: Option<String>,
+    #[arg(long)]
+    pub time_zone_id: Option<String>,
+    #[arg(long)]
+    pub locale: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SceneAction {
+    /// List scenes.
+    List,
+    /// Execute a scene.
+    Execute { scene_id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RuleAction {
+    /// List the location's rules.
+    List,
+    /// One rule.
+    Get { rule_id: String },
+    /// Create a rule from a JSON or YAML file.
+    Create { file: PathBuf },
+    /// Replace a rule from a JSON or YAML file.
+    Update { rule_id: String, file: PathBuf },
+    /// Delete a rule.
+    Delete { rule_id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigAction {
+    /// Store a token (read from standard input) in a profile.
+    SetToken {
+        /// Also store this API root in the profile.
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Show the profiles (tokens are never shown).
+    Show,
+    /// Print the config file's path.
+    Path,
+}

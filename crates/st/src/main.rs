@@ -1,0 +1,68 @@
+//! `st`: the SmartThings command line.
+
+mod cli;
+mod config;
+mod output;
+mod run;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use smartthings_ext::ErrorKind;
+
+use cli::Cli;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.global.verbose > 0 {
+        let level = if cli.global.verbose > 1 {
+            tracing::Level::TRACE
+        } else {
+            tracing::Level::DEBUG
+        };
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init();
+    }
+    match run::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let (code, hint) = classify(&error);
+            eprintln!("error: {error:#}");
+            if let Some(hint) = hint {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// The exit code and a hint for an error (see `st --help`).
+fn classify(error: &anyhow::Error) -> (u8, Option<String>) {
+    let Some(api) = error.downcast_ref::<smartthings_ext::Error>() else {
+        return (1, None);
+    };
+    match api.kind() {
+        ErrorKind::Unauthorized => (
+            3,
+            Some("the token is missing, invalid or expired: create one at https://account.smartthings.com/tokens and pass it with --token or SMARTTHINGS_TOKEN".into()),
+        ),
+        ErrorKind::Forbidden => (3, Some("the token lacks the scope for this call (e.g. r:devices:* or x:devices:*)".into())),
+        ErrorKind::NotFound => (4, Some("check the id; `st devices` and `st locations` list what this token can see".into())),
+        ErrorKind::RateLimited => (
+            5,
+            Some(match api.retry_after() {
+                Some(wait) => format!("rate limited after {} attempts: retry in {:.0} s", api.attempts(), wait.as_secs_f64().ceil()),
+                None => "rate limited: retry later".into(),
+            }),
+        ),
+        ErrorKind::Validation if api.status().is_none() => (2, None),
+        ErrorKind::Config => (2, None),
+        ErrorKind::Transport | ErrorKind::Decode | ErrorKind::Pagination => (1, None),
+        _ => (5, None),
+    }
+}
