@@ -200,6 +200,15 @@ impl Error {
         error
     }
 
+    /// Reading a received response's body failed: it was cut off.
+    pub(crate) fn body(cause: reqwest::Error) -> Self {
+        Self::new(
+            ErrorKind::Decode,
+            "the response body was cut off or unreadable",
+        )
+        .with_source(without_url(cause))
+    }
+
     pub(crate) fn transport(cause: reqwest::Error) -> Self {
         let kind = if cause.is_decode() || cause.is_body() {
             ErrorKind::Decode
@@ -225,7 +234,7 @@ impl Error {
                 match response.bytes().await {
                     Ok(body) => Self::from_response(status, &headers, &body),
                     Err(e) => {
-                        let mut error = Self::transport(e);
+                        let mut error = Self::body(e);
                         error.0.status = Some(status);
                         error
                     }
@@ -269,9 +278,8 @@ impl From<smartthings::Error<ErrorBody>> for Error {
                 error
             }
             E::InvalidResponsePayload(body, cause) => Self::decode(&body, cause),
-            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
-                Self::transport(e)
-            }
+            E::ResponseBodyError(e) => Self::body(e),
+            E::CommunicationError(e) | E::InvalidUpgrade(e) => Self::transport(e),
             E::InvalidRequest(message) => Self::new(ErrorKind::Validation, message),
             E::Custom(message) => Self::new(ErrorKind::Transport, message),
         }

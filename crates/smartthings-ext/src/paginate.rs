@@ -238,7 +238,7 @@ impl SmartThings {
             .map_err(Error::transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(Error::transport)?;
+        let body = response.bytes().await.map_err(Error::body)?;
         if !status.is_success() {
             return Err(Error::from_response(status, &headers, &body));
         }

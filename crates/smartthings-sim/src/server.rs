@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -19,6 +20,9 @@ use tokio::sync::Notify;
 use crate::faults::{self, Fault, FaultPlan};
 use crate::home::{Home, MAX_LOCATIONS, SimDevice, capabilities_of};
 use crate::limits::Limiter;
+
+/// The wait an injected 429 asks for.
+const INJECTED_RETRY_MS: u64 = 250;
 
 /// Where every route lives (seed 001 `servers`: `/v1`).
 pub const API_PREFIX: &str = "/v1";
@@ -405,7 +409,21 @@ async fn pipeline(State(sim): State<Shared>, mut request: Request, next: Next) -
                 "Injected server error.",
                 None,
             ),
-            Fault::RateLimited => too_many("injected", verdict.limit, verdict.window_secs, 250),
+            Fault::RateLimited => {
+                // An injected 429 is consistent with itself: its headers say
+                // the same wait as its body.
+                let mut response = too_many("injected", verdict.limit, verdict.window_secs, INJECTED_RETRY_MS);
+                set_headers(
+                    &mut response,
+                    &[
+                        ("x-ratelimit-limit", verdict.limit.to_string()),
+                        ("x-ratelimit-remaining", "0".to_owned()),
+                        ("x-ratelimit-reset", INJECTED_RETRY_MS.to_string()),
+                    ],
+                );
+                record(&sim, seq, &method, uri, operation, 429, Some("RateLimited".into()));
+                return response;
+            }
             Fault::Html => (
                 StatusCode::BAD_GATEWAY,
                 [("content-type", "text/html")],
@@ -477,10 +495,14 @@ async fn truncated(response: Response) -> Response {
     parts
         .headers
         .insert("content-length", HeaderValue::from(bytes.len()));
-    let stream = futures::stream::iter([
-        Ok::<_, std::io::Error>(half),
-        Err(std::io::Error::other("truncated by fault injection")),
-    ]);
+    // The pause lets the first half reach the wire before the connection is
+    // cut; otherwise the server would drop the buffered headers with it.
+    let stream = futures::stream::iter([Ok::<_, std::io::Error>(half)]).chain(
+        futures::stream::once(async {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            Err(std::io::Error::other("truncated by fault injection"))
+        }),
+    );
     Response::from_parts(parts, Body::from_stream(stream))
 }
 
