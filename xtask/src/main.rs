@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's automation. `regen` is the workflow for
 //! every spec update; `regen --check` is the drift gate CI runs.
 
+mod bench;
 mod generate;
 mod normalize;
 mod overlay;
@@ -39,6 +40,12 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the benchmark figures: codegen, then the client against the
+    /// simulator (see docs/benchmarks.md).
+    Bench {
+        /// Only one client benchmark: economy, limits, decode or overhead.
+        only: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -59,13 +66,16 @@ fn workspace_root() -> PathBuf {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let Command::Regen {
-        check,
-        spec,
-        overlay,
-        no_overlay,
-        out,
-    } = cli.command;
+    let (check, spec, overlay, no_overlay, out) = match cli.command {
+        Command::Bench { only } => return bench::run(&workspace_root(), only.as_deref()),
+        Command::Regen {
+            check,
+            spec,
+            overlay,
+            no_overlay,
+            out,
+        } => (check, spec, overlay, no_overlay, out),
+    };
     let root = workspace_root();
     let spec = spec.unwrap_or_else(|| root.join("spec/smartthings-openapi.yaml"));
     let overlay = match (overlay, no_overlay) {

@@ -167,9 +167,10 @@ impl Error {
         self.0.snippet.as_deref()
     }
 
-    /// An error for a response with an error status and its raw body.
-    pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
-        let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+    /// An error for a response with an error status: its kind, status,
+    /// attempt count and, for a 429, the server's hint (the same one the
+    /// transport waited on).
+    fn for_status(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
         let mut error = Self::new(
             kind_of(status),
             status.canonical_reason().unwrap_or("error"),
@@ -179,6 +180,13 @@ impl Error {
         if status == StatusCode::TOO_MANY_REQUESTS {
             error.0.retry_after = retry_hint(headers, body);
         }
+        error
+    }
+
+    /// An error for a response with an error status and its raw body.
+    pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+        let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+        let mut error = Self::for_status(status, headers, body);
         if parsed.as_ref().is_none_or(|b| b.error.is_none()) {
             error.0.snippet = Some(snippet(body));
         }
@@ -252,30 +260,15 @@ impl From<smartthings::Error<ErrorBody>> for Error {
         use smartthings::Error as E;
         match error {
             E::ErrorResponse(response) => {
-                let status = response.status();
-                let mut error = Self::new(
-                    kind_of(status),
-                    status.canonical_reason().unwrap_or("error"),
-                );
-                error.0.status = Some(status);
-                error.0.attempts = attempts(response.headers());
+                let (status, headers) = (response.status(), response.headers().clone());
                 let body = response.into_inner();
-                if status == StatusCode::TOO_MANY_REQUESTS {
-                    let raw = serde_json::to_vec(&body).unwrap_or_default();
-                    error.0.retry_after = retry_hint(&HeaderMap::new(), &raw);
-                }
+                let raw = serde_json::to_vec(&body).unwrap_or_default();
+                let mut error = Self::for_status(status, &headers, &raw);
                 error.0.body = Some(body);
                 error
             }
             E::UnexpectedResponse(response) => {
-                let status = response.status();
-                let mut error = Self::new(
-                    kind_of(status),
-                    status.canonical_reason().unwrap_or("error"),
-                );
-                error.0.status = Some(status);
-                error.0.attempts = attempts(response.headers());
-                error
+                Self::for_status(response.status(), response.headers(), b"")
             }
             E::InvalidResponsePayload(body, cause) => Self::decode(&body, cause),
             E::ResponseBodyError(e) => Self::body(e),

@@ -4,6 +4,8 @@
 mod client;
 mod commands;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod lists;
 mod paginate;
 mod ratelimit;
@@ -17,7 +19,7 @@ pub use client::{ClientBuilder, SmartThings};
 pub use commands::{Command, CommandResult, CommandStatus};
 pub use error::{Error, ErrorKind};
 pub use lists::DeviceQuery;
-pub use paginate::{ItemStream, ListPage, Listing, collect_all};
+pub use paginate::{ItemStream, ListPage, Listing, collect_all, next_page_url};
 pub use ratelimit::{Limit, RateLimitPolicy, Scope};
 pub use retry::{RetryPolicy, retry_hint};
 pub use snapshot::{DeviceSnapshot, LocationSnapshot, Snapshot, SnapshotOptions};

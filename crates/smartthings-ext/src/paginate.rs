@@ -198,23 +198,7 @@ impl SmartThings {
         href: &str,
         operation: &'static str,
     ) -> Result<P, Error> {
-        let base = self.base_url();
-        let url = base.join(href).map_err(|e| {
-            Error::new(
-                ErrorKind::Pagination,
-                format!("next link {href:?} is not a URL: {e}"),
-            )
-        })?;
-        if !same_origin(&url, base) {
-            return Err(Error::new(
-                ErrorKind::Pagination,
-                format!(
-                    "next link points to {}, not to the configured {}; not followed (the token is never sent elsewhere)",
-                    origin(&url),
-                    origin(base)
-                ),
-            ));
-        }
+        let url = next_page_url(self.base_url(), href)?;
         self.get_json(url, operation).await
     }
 
@@ -243,6 +227,38 @@ impl SmartThings {
             return Err(Error::from_response(status, &headers, &body));
         }
         serde_json::from_slice(&body).map_err(|e| Error::decode(&body, e))
+    }
+}
+
+/// The pagination link check: the URL of a `_links.next.href`, resolved
+/// against the base URL, if and only if it is on the base URL's origin
+/// (scheme, host and port). The token is never sent anywhere else.
+///
+/// ```
+/// use smartthings_ext::next_page_url;
+/// let base = url::Url::parse("https://api.smartthings.com/v1").unwrap();
+/// assert!(next_page_url(&base, "https://api.smartthings.com/v1/devices?page=1").is_ok());
+/// assert!(next_page_url(&base, "https://evil.example/v1/devices?page=1").is_err());
+/// assert!(next_page_url(&base, "http://api.smartthings.com/v1/devices").is_err());
+/// ```
+pub fn next_page_url(base: &url::Url, href: &str) -> Result<url::Url, Error> {
+    let url = base.join(href).map_err(|e| {
+        Error::new(
+            ErrorKind::Pagination,
+            format!("next link {href:?} is not a URL: {e}"),
+        )
+    })?;
+    if same_origin(&url, base) {
+        Ok(url)
+    } else {
+        Err(Error::new(
+            ErrorKind::Pagination,
+            format!(
+                "next link points to {}, not to the configured {}; not followed (the token is never sent elsewhere)",
+                origin(&url),
+                origin(base)
+            ),
+        ))
     }
 }
 

@@ -327,7 +327,8 @@ async fn exhausted_retries_give_a_rate_limited_error_with_the_last_hint() {
     assert_eq!(error.attempts(), 3);
     assert!(error.was_retried());
     assert_eq!(error.request_id(), Some("r-429"));
-    assert_eq!(error.retry_after(), Some(Duration::from_millis(1000)));
+    // The hint the transport obeyed: `x-ratelimit-reset` comes first.
+    assert_eq!(error.retry_after(), Some(Duration::from_millis(1500)));
     assert_eq!(server.requests().len(), 3);
 }
 

@@ -46,7 +46,8 @@ impl SimDevice {
         self.device["components"].as_array().into_iter().flatten()
     }
 
-    pub(crate) fn component(&self, id: &str) -> Option<&Value> {
+    /// A component of the device, by id.
+    pub fn component(&self, id: &str) -> Option<&Value> {
         self.components().find(|c| c["id"] == id)
     }
 }

@@ -630,14 +630,25 @@ fn device_view(device: &SimDevice, include_status: bool, include_health: bool) -
     if include_status && let Some(components) = view["components"].as_array_mut() {
         for component in components {
             let id = component["id"].as_str().unwrap_or_default().to_owned();
-            for capability in component["capabilities"]
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-            {
+            let Some(capabilities) = component["capabilities"].as_array_mut() else {
+                continue;
+            };
+            for capability in capabilities.iter_mut() {
                 let cap = capability["id"].as_str().unwrap_or_default().to_owned();
                 let status = device.status["components"][&id][&cap].clone();
                 capability["status"] = if status.is_null() { json!({}) } else { status };
+            }
+            // Status of capabilities the profile does not list (e.g.
+            // `synthetic.*`) is embedded too, so the list loses nothing the
+            // status endpoint has.
+            for (cap, status) in device.status["components"][&id]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                if !capabilities.iter().any(|c| c["id"] == *cap) {
+                    capabilities.push(json!({"id": cap, "version": 1, "status": status}));
+                }
             }
         }
     }

@@ -51,6 +51,12 @@ pub struct Global {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Duckdb,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
     Json,
@@ -111,6 +117,24 @@ pub enum Command {
     /// The whole home: locations, rooms, scenes, every device with status and health, in the fewest requests.
     #[command(after_help = "Examples:\n  st --demo snapshot\n  st snapshot --json > home.json")]
     Snapshot,
+    /// Load the home into DuckDB (or JSON Lines files), incrementally.
+    #[command(
+        after_help = "Examples:\n  st --demo export --to home.duckdb\n  st export --dataset my_home --history\n  st export --format jsonl --to ./home-jsonl\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\""
+    )]
+    Export {
+        /// The database file, or the directory for jsonl.
+        #[arg(long, default_value = "smartthings_home_api.duckdb")]
+        to: PathBuf,
+        /// The dataset (schema) name.
+        #[arg(long, default_value = "smartthings_home_api_data")]
+        dataset: String,
+        /// The destination format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Duckdb)]
+        format: ExportFormat,
+        /// Keep a history row each time an attribute's value or timestamp changes.
+        #[arg(long)]
+        history: bool,
+    },
     /// Manage the config file's profiles.
     #[command(after_help = "Example:\n  echo \"$TOKEN\" | st config set-token --profile work")]
     Config {

@@ -15,8 +15,8 @@ use smartthings_ext::{
 use smartthings_sim::{Home, Simulator};
 
 use crate::cli::{
-    Cli, Command, ConfigAction, DeviceAction, DevicesArgs, Format, LocationAction, LocationFields,
-    RuleAction, SceneAction,
+    Cli, Command, ConfigAction, DeviceAction, DevicesArgs, ExportFormat, Format, LocationAction,
+    LocationFields, RuleAction, SceneAction,
 };
 use crate::config;
 use crate::output::{cell, emit, table};
@@ -131,6 +131,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             })
         }
         Command::Snapshot => snapshot(c, format).await,
+        Command::Export {
+            to,
+            dataset,
+            format: kind,
+            history,
+        } => export(c, format, to, dataset, *kind, *history).await,
         Command::Config { .. } | Command::Completions { .. } => unreachable!("handled above"),
     }
 }
@@ -357,6 +363,15 @@ async fn devices(c: &SmartThings, format: Format, args: &DevicesArgs) -> Result<
     })
 }
 
+/// The confirmation of a delete, in any format.
+fn deleted(format: Format, what: &str, id: &str) -> Result<()> {
+    emit(format, &json!({"deleted": id}), || {
+        let mut t = table(&[&format!("Deleted {what}")]);
+        t.add_row(vec![id.to_owned()]);
+        t
+    })
+}
+
 fn location_body(fields: &LocationFields) -> Result<CreateLocationRequest> {
     let mut body = json!({"name": fields.name});
     for (key, value) in [
@@ -431,12 +446,7 @@ async fn locations(c: &SmartThings, format: Format, action: &LocationAction) -> 
         }
         LocationAction::Delete { location_id } => {
             api(c.delete_location().location_id(location_id).send().await).await?;
-            let value = json!({"deleted": location_id});
-            return emit(format, &value, || {
-                let mut t = table(&["Deleted location"]);
-                t.add_row(vec![location_id.clone()]);
-                t
-            });
+            return deleted(format, "location", location_id);
         }
     };
     emit(format, &to_json(&one), || {
@@ -578,12 +588,7 @@ async fn rules(c: &SmartThings, format: Format, location: &str, action: &RuleAct
                 .send()
                 .await)
             .await?;
-            let value = json!({"deleted": rule_id});
-            return emit(format, &value, || {
-                let mut t = table(&["Deleted rule"]);
-                t.add_row(vec![rule_id.clone()]);
-                t
-            });
+            return deleted(format, "rule", rule_id);
         }
     };
     emit(format, &to_json(&one), || {
@@ -591,16 +596,64 @@ async fn rules(c: &SmartThings, format: Format, location: &str, action: &RuleAct
     })
 }
 
-async fn snapshot(c: &SmartThings, format: Format) -> Result<()> {
-    let bar = std::io::stderr().is_terminal().then(|| {
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} {msg} {pos}/{len} devices")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        bar.set_message("snapshot");
         bar
+    })
+}
+
+async fn export(
+    c: &SmartThings,
+    format: Format,
+    to: &std::path::Path,
+    dataset: &str,
+    kind: ExportFormat,
+    history: bool,
+) -> Result<()> {
+    use smartthings_export::{Destination, ExportOptions};
+    let destination = match kind {
+        ExportFormat::Duckdb => Destination::DuckDb(to.to_owned()),
+        ExportFormat::Jsonl => Destination::JsonLines(to.to_owned()),
+    };
+    let bar = progress_bar();
+    let mut options = ExportOptions::default().dataset(dataset).history(history);
+    if let Some(bar) = bar.clone() {
+        bar.set_message("export");
+        options = options.progress(move |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        });
+    }
+    let summary = smartthings_export::export(c, &destination, &options).await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let s = &summary.stats;
+    let value = json!({
+        "devices": s.devices, "locations": s.locations, "status_rows": s.status_rows,
+        "changed_status_rows": s.changed_status_rows, "removed_devices": s.removed_devices,
+        "requests": summary.requests, "seconds": summary.duration.as_secs_f64(),
+        "destination": summary.destination, "dataset": dataset,
     });
+    match format {
+        Format::Table => {
+            println!("{summary}");
+            Ok(())
+        }
+        _ => emit(format, &value, Table::new),
+    }
+}
+
+async fn snapshot(c: &SmartThings, format: Format) -> Result<()> {
+    let bar = progress_bar();
+    if let Some(bar) = &bar {
+        bar.set_message("snapshot");
+    }
     let mut options = SnapshotOptions::default();
     if let Some(bar) = bar.clone() {
         options = options.progress(move |done, total| {

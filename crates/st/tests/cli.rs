@@ -391,3 +391,29 @@ fn not_found_usage_and_validation_errors_have_their_exit_codes() {
             .contains("--demo")
     );
 }
+
+#[test]
+fn export_writes_a_database_and_reports_like_seed_000() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("home.duckdb");
+    let table = demo(&["export", "--to", db.to_str().unwrap(), "-o", "table"]);
+    assert!(
+        table.starts_with("12 devices, 112 status rows (112 changed), 0 removed, 8 requests, "),
+        "{table}"
+    );
+    assert!(db.exists());
+    let jsonl = dir.path().join("jsonl");
+    let summary = demo_json(&[
+        "export",
+        "--format",
+        "jsonl",
+        "--to",
+        jsonl.to_str().unwrap(),
+    ]);
+    assert_eq!(summary["status_rows"], 112);
+    let lines = std::fs::read_to_string(jsonl.join("device_status.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(lines, 112);
+}

@@ -1,0 +1,326 @@
+//! Benchmarks that print figures: `cargo xtask bench` (or
+//! `cargo run --release -p smartthings-bench`). Every figure is measured
+//! against the local simulator on loopback; see docs/benchmarks.md.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use futures::StreamExt;
+use serde_json::Value;
+use smartthings_ext::{
+    DeviceQuery, DeviceStatus, RateLimitPolicy, RetryPolicy, SmartThings, collect_all,
+};
+use smartthings_sim::{Config, Home, Simulator};
+
+/// Counts live and peak heap bytes, for the decode benchmarks' memory figure.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded to the system allocator with the same layout.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Peak heap growth while `f` runs, in bytes.
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let out = f();
+    (out, PEAK.load(Ordering::Relaxed).saturating_sub(base))
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn client(sim: &Simulator, limits: RateLimitPolicy) -> Result<SmartThings> {
+    Ok(SmartThings::builder()
+        .token(sim.token())
+        .base_url(sim.base_url())
+        .rate_limits(limits)
+        .build()?)
+}
+
+fn no_limits() -> Config {
+    Config {
+        rate_limits: false,
+        ..Config::default()
+    }
+}
+
+/// Request economy: snapshot versus the lower bound and the naive strategy.
+async fn request_economy() -> Result<()> {
+    println!("## Request economy (full home snapshot)\n");
+    println!(
+        "| devices | locations | snapshot requests | lower bound | naive requests | naive / snapshot |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for (devices, locations) in [(10, 1), (200, 1), (1000, 5), (2000, 10)] {
+        let sim = Simulator::start(Home::generated(locations, devices, 1)?, no_limits()).await?;
+        let c = client(&sim, RateLimitPolicy::disabled())?;
+        let snapshot = c.snapshot().await?;
+        assert_eq!(snapshot.devices.len(), devices);
+        // ⌈N/200⌉ device pages + locations + scenes + one room list per location.
+        let bound = devices.div_ceil(200) + 1 + 1 + locations;
+
+        let naive_sim =
+            Simulator::start(Home::generated(locations, devices, 1)?, no_limits()).await?;
+        let n = client(&naive_sim, RateLimitPolicy::disabled())?;
+        let before = n.metrics().requests;
+        let listed = collect_all(n.devices(DeviceQuery::all())).await?;
+        let _ = collect_all(n.locations()).await?;
+        let _ = collect_all(n.scenes(None)).await?;
+        let locations_list = collect_all(n.locations()).await?;
+        for l in &locations_list.items {
+            let _ = collect_all(n.rooms(l.location_id.as_deref().unwrap_or_default())).await?;
+        }
+        let ids: Vec<String> = listed
+            .items
+            .iter()
+            .filter_map(|d| d.device_id.clone())
+            .collect();
+        let _: Vec<_> = n.statuses(ids.clone(), 16).collect().await;
+        for id in &ids {
+            n.get_device_health().device_id(id).send().await?;
+        }
+        // The second locations list only fed this loop; do not count it.
+        let naive = n.metrics().requests - before - 1;
+        println!(
+            "| {devices} | {locations} | {} | {bound} | {naive} | {:.0}x |",
+            snapshot.requests,
+            naive as f64 / snapshot.requests as f64
+        );
+    }
+    println!();
+    Ok(())
+}
+
+/// Wall time with the simulator enforcing seed 002's limits at a shrunk
+/// time scale.
+async fn wall_time_under_limits() -> Result<()> {
+    const SCALE: f64 = 60.0;
+    println!("## Wall time under rate limits (time scale {SCALE}x: a 60 s window lasts 1 s)\n");
+    println!("| workload | requests | best time the limits allow | measured | 429s received |");
+    println!("|---|---:|---:|---:|---:|");
+    let config = || Config {
+        time_scale: SCALE,
+        ..Config::default()
+    };
+
+    // Every device's status once: no per-device window binds; the floor is
+    // the client's concurrency (16) times loopback latency.
+    let sim = Simulator::start(Home::generated(5, 1000, 3)?, config()).await?;
+    let c = client(&sim, RateLimitPolicy::default().time_scale(SCALE))?;
+    let ids: Vec<String> = sim.with_home(|h| h.devices.keys().cloned().collect());
+    let started = Instant::now();
+    let results: Vec<_> = c.statuses(ids, 16).collect().await;
+    let elapsed = started.elapsed();
+    assert!(results.iter().all(|(_, r)| r.is_ok()));
+    println!(
+        "| status of each of 1000 devices, 16 in flight | 1000 | no limit binds | {:.2} s | {} |",
+        elapsed.as_secs_f64(),
+        sim.stats().by_status.get(&429).copied().unwrap_or(0)
+    );
+
+    // A dashboard polling 10 devices 1000 times each: the per-device status
+    // window (350 per 60 s) binds. Request k of a device can go in window
+    // floor(k/350): the 1000th in window 2, so 2 windows = 2 s at this scale.
+    let sim = Simulator::start(Home::generated(1, 10, 3)?, config()).await?;
+    let c = client(&sim, RateLimitPolicy::default().time_scale(SCALE))?;
+    let ten: Vec<String> = sim.with_home(|h| h.devices.keys().cloned().collect());
+    let polls: Vec<String> = (0..1000).flat_map(|_| ten.iter().cloned()).collect();
+    let best = Duration::from_secs(60).div_f64(SCALE) * 2;
+    let started = Instant::now();
+    let results: Vec<_> = c.statuses(polls, 32).collect().await;
+    let elapsed = started.elapsed();
+    assert!(results.iter().all(|(_, r)| r.is_ok()));
+    println!(
+        "| 10 devices x 1000 status polls, 32 in flight | 10000 | {:.2} s | {:.2} s | {} |",
+        best.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        sim.stats().by_status.get(&429).copied().unwrap_or(0)
+    );
+    println!();
+    Ok(())
+}
+
+/// Decode throughput into the typed model versus `serde_json::Value`.
+async fn decode_throughput() -> Result<()> {
+    println!("## Decode throughput (median of 15 runs)\n");
+    println!(
+        "| payload | size | typed model | MB/s | peak heap | serde_json::Value | MB/s | peak heap |"
+    );
+    println!("|---|---:|---|---:|---:|---|---:|---:|");
+    let sim = Simulator::start(Home::generated(1, 200, 5)?, no_limits()).await?;
+    let page = reqwest::Client::new()
+        .get(format!(
+            "{}/devices?includeStatus=true&includeHealth=true",
+            sim.base_url()
+        ))
+        .bearer_auth(sim.token())
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    // A large appliance: the demo refrigerator's status grown to 12
+    // components, as multi-door appliances report.
+    let mut status = Home::demo()
+        .devices
+        .values()
+        .find(|d| d.device["label"] == "Refrigerator")
+        .map(|d| d.status.clone())
+        .unwrap_or_default();
+    let main = status["components"]["main"].clone();
+    for i in 0..11 {
+        status["components"][format!("sub{i}")] = main.clone();
+    }
+    let appliance = serde_json::to_vec(&status)?;
+
+    fn rate(bytes: usize, seconds: f64) -> f64 {
+        bytes as f64 / seconds / 1e6
+    }
+    let bench = |bytes: &[u8], typed: &dyn Fn(&[u8]) -> usize, label: &str| {
+        let mut typed_t = Vec::new();
+        let mut value_t = Vec::new();
+        let (_, typed_peak) = peak_during(|| typed(bytes));
+        let (_, value_peak) =
+            peak_during(|| serde_json::from_slice::<Value>(bytes).map(|v| v.is_object()));
+        for _ in 0..15 {
+            let t = Instant::now();
+            std::hint::black_box(typed(bytes));
+            typed_t.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            std::hint::black_box(serde_json::from_slice::<Value>(bytes).ok());
+            value_t.push(t.elapsed().as_secs_f64());
+        }
+        let (typed_s, value_s) = (median(typed_t), median(value_t));
+        println!(
+            "| {label} | {:.0} KB | {:.2} ms | {:.0} | {:.0} KB | {:.2} ms | {:.0} | {:.0} KB |",
+            bytes.len() as f64 / 1024.0,
+            typed_s * 1e3,
+            rate(bytes.len(), typed_s),
+            typed_peak as f64 / 1024.0,
+            value_s * 1e3,
+            rate(bytes.len(), value_s),
+            value_peak as f64 / 1024.0,
+        );
+    };
+    bench(
+        &page,
+        &|bytes| {
+            let page: smartthings::types::ListDevicesResponse =
+                serde_json::from_slice(bytes).expect("page");
+            page.items
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|d| d.valid())
+                .filter_map(DeviceStatus::from_device)
+                .count()
+        },
+        "200-device page, includeStatus (generated types + status model)",
+    );
+    bench(
+        &appliance,
+        &|bytes| {
+            serde_json::from_slice::<DeviceStatus>(bytes)
+                .map(|s| s.attributes().count())
+                .unwrap_or(0)
+        },
+        "large appliance status (DeviceStatus)",
+    );
+    println!();
+    Ok(())
+}
+
+/// The full client stack versus a bare reqwest GET on loopback.
+async fn per_request_overhead() -> Result<()> {
+    const N: usize = 2000;
+    println!("## Per-request overhead ({N} sequential GETs, median of 5 runs)\n");
+    let sim = Simulator::start(Home::demo(), no_limits()).await?;
+    let url = format!(
+        "{}/devices/80e26532-85d4-484c-b012-1c04f3d35f95/health",
+        sim.base_url()
+    );
+    let bare = reqwest::Client::new();
+    let full = SmartThings::builder()
+        .token(sim.token())
+        .base_url(sim.base_url())
+        .retry(RetryPolicy::default())
+        .rate_limits(RateLimitPolicy::disabled())
+        .build()?;
+    let mut bare_t = Vec::new();
+    let mut full_t = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        for _ in 0..N {
+            let r = bare.get(&url).bearer_auth(sim.token()).send().await?;
+            std::hint::black_box(r.bytes().await?);
+        }
+        bare_t.push(t.elapsed().as_secs_f64() / N as f64);
+        let t = Instant::now();
+        for _ in 0..N {
+            std::hint::black_box(
+                full.get_device_health()
+                    .device_id("80e26532-85d4-484c-b012-1c04f3d35f95")
+                    .send()
+                    .await?,
+            );
+        }
+        full_t.push(t.elapsed().as_secs_f64() / N as f64);
+    }
+    let (bare_s, full_s) = (median(bare_t), median(full_t));
+    println!("| client | per request | ratio |");
+    println!("|---|---:|---:|");
+    println!(
+        "| bare reqwest GET + read body | {:.1} µs | 1.00 |",
+        bare_s * 1e6
+    );
+    println!(
+        "| full stack (hooks, limiter lookup, retry policy, tracing off, typed decode) | {:.1} µs | {:.2} |",
+        full_s * 1e6,
+        full_s / bare_s
+    );
+    println!();
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let only = std::env::args().nth(1);
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    println!("# smartthings-rs benchmarks\n");
+    if run("economy") {
+        request_economy().await?;
+    }
+    if run("limits") {
+        wall_time_under_limits().await?;
+    }
+    if run("decode") {
+        decode_throughput().await?;
+    }
+    if run("overhead") {
+        per_request_overhead().await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! The DuckDB destination: one schema per dataset, rows upserted by their
+//! natural keys, only when their content changed.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+use duckdb::types::Value as Sql;
+use serde_json::Value;
+
+use crate::tables::{Kind, Rows, TABLES, Table, of};
+use crate::{LoadStats, Run};
+
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The content fingerprint of a row, stored beside it so that a re-run
+/// rewrites only rows whose content changed. (`DefaultHasher::new()` uses
+/// fixed keys: stable between runs of one build.)
+fn fingerprint(row: &Value) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    row.to_string().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+fn key_of(table: &Table, row: &Value) -> String {
+    table
+        .key
+        .iter()
+        .map(|k| super::cell_text(&row[*k]))
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
+}
+
+fn sql_value(kind: Kind, value: &Value) -> Sql {
+    match (kind, value) {
+        (_, Value::Null) => Sql::Null,
+        (Kind::Number, v) => v.as_f64().map_or(Sql::Null, Sql::Double),
+        (Kind::Integer, v) => v.as_i64().map_or(Sql::Null, Sql::BigInt),
+        (Kind::Boolean, v) => v.as_bool().map_or(Sql::Null, Sql::Boolean),
+        (_, Value::String(s)) => Sql::Text(s.clone()),
+        (_, other) => Sql::Text(other.to_string()),
+    }
+}
+
+fn create_tables(conn: &Connection, schema: &str, history: bool) -> Result<()> {
+    let mut ddl = String::new();
+    for table in TABLES {
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .map(|(name, kind, _)| format!("{} {}", ident(name), kind.sql()))
+            .collect();
+        ddl.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.{} ({}, content_hash VARCHAR, first_loaded_at TIMESTAMPTZ, updated_at TIMESTAMPTZ, PRIMARY KEY ({}));\n",
+            table.name,
+            columns.join(", "),
+            table.key.join(", ")
+        ));
+    }
+    if history {
+        let status = crate::tables::table("device_status");
+        let columns: Vec<String> = status
+            .columns
+            .iter()
+            .map(|(name, kind, _)| format!("{} {}", ident(name), kind.sql()))
+            .collect();
+        ddl.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.device_status_history ({}, loaded_at TIMESTAMPTZ);\n",
+            columns.join(", ")
+        ));
+    }
+    ddl.push_str(&format!(
+        "CREATE TABLE IF NOT EXISTS {schema}.loads (load_id BIGINT PRIMARY KEY, dataset VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, duration_ms BIGINT, locations BIGINT, devices BIGINT, status_rows BIGINT, changed_status_rows BIGINT, removed_devices BIGINT, requests BIGINT);\n"
+    ));
+    conn.execute_batch(&ddl).context("creating the tables")
+}
+
+fn existing(
+    conn: &Connection,
+    schema: &str,
+    table: &Table,
+) -> Result<HashMap<String, Option<String>>> {
+    let key = table
+        .key
+        .iter()
+        .map(|k| format!("CAST({k} AS VARCHAR)"))
+        .collect::<Vec<_>>()
+        .join(" || chr(31) || ");
+    let mut statement = conn.prepare(&format!(
+        "SELECT {key}, content_hash FROM {schema}.{}",
+        table.name
+    ))?;
+    let rows = statement.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The staging type of a column: timestamps arrive as RFC 3339 text and
+/// are cast on the way into the real table.
+fn staging_sql(kind: Kind) -> &'static str {
+    if kind == Kind::Timestamp {
+        "VARCHAR"
+    } else {
+        kind.sql()
+    }
+}
+
+fn cast(name: &str, kind: Kind) -> String {
+    if kind == Kind::Timestamp {
+        format!("CAST({} AS TIMESTAMPTZ)", ident(name))
+    } else {
+        ident(name)
+    }
+}
+
+/// Where a load writes: the catalog (the database file) and the dataset's
+/// schema, both spelled out so that a schema named like its file is never
+/// ambiguous.
+pub(crate) struct Place {
+    catalog: String,
+    dataset: String,
+}
+
+impl Place {
+    fn schema(&self) -> String {
+        format!("{}.{}", ident(&self.catalog), ident(&self.dataset))
+    }
+}
+
+/// Upsert the rows whose content changed, through a staging table filled by
+/// DuckDB's appender (one statement per table, not per row). Returns how
+/// many rows changed.
+fn upsert(
+    conn: &Connection,
+    place: &Place,
+    table: &Table,
+    rows: &[Value],
+    at: &str,
+    history: bool,
+) -> Result<usize> {
+    let schema = place.schema();
+    let known = existing(conn, &schema, table)?;
+    let mut seen = HashSet::new();
+    let changed: Vec<(&Value, String)> = rows
+        .iter()
+        .filter(|row| seen.insert(key_of(table, row)))
+        .map(|row| (row, fingerprint(row)))
+        .filter(|(row, hash)| known.get(&key_of(table, row)) != Some(&Some(hash.clone())))
+        .collect();
+    if changed.is_empty() {
+        return Ok(0);
+    }
+    let staging = format!("_staging_{}", table.name);
+    let staging_columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|(name, kind, _)| format!("{} {}", ident(name), staging_sql(*kind)))
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE {schema}.{} ({}, content_hash VARCHAR);",
+        ident(&staging),
+        staging_columns.join(", ")
+    ))?;
+    {
+        let mut appender =
+            conn.appender_to_catalog_and_db(&staging, &place.catalog, &place.dataset)?;
+        for (row, hash) in &changed {
+            let mut values: Vec<Sql> = table
+                .columns
+                .iter()
+                .map(|(name, kind, _)| sql_value(*kind, &row[*name]))
+                .collect();
+            values.push(Sql::Text(hash.clone()));
+            appender.append_row(duckdb::appender_params_from_iter(values))?;
+        }
+        appender.flush()?;
+    }
+    let names: Vec<String> = table.columns.iter().map(|(n, _, _)| ident(n)).collect();
+    let casts: Vec<String> = table.columns.iter().map(|(n, k, _)| cast(n, *k)).collect();
+    let updates: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|(n, _, _)| !table.key.contains(n))
+        .map(|(n, _, _)| format!("{0} = excluded.{0}", ident(n)))
+        .chain([
+            "content_hash = excluded.content_hash".into(),
+            "updated_at = excluded.updated_at".into(),
+        ])
+        .collect();
+    conn.execute(
+        &format!(
+            "INSERT INTO {schema}.{} ({}, content_hash, first_loaded_at, updated_at) \
+             SELECT {}, content_hash, CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ) FROM {schema}.{} \
+             ON CONFLICT ({}) DO UPDATE SET {}",
+            table.name,
+            names.join(", "),
+            casts.join(", "),
+            ident(&staging),
+            table.key.join(", "),
+            updates.join(", ")
+        ),
+        duckdb::params![at, at],
+    )
+    .with_context(|| format!("upserting into {}", table.name))?;
+    if history && table.name == "device_status" {
+        conn.execute(
+            &format!(
+                "INSERT INTO {schema}.device_status_history ({}, loaded_at) SELECT {}, CAST(? AS TIMESTAMPTZ) FROM {schema}.{}",
+                names.join(", "),
+                casts.join(", "),
+                ident(&staging)
+            ),
+            duckdb::params![at],
+        )?;
+    }
+    conn.execute_batch(&format!("DROP TABLE {schema}.{};", ident(&staging)))?;
+    Ok(changed.len())
+}
+
+/// Write one load into the database at `path`.
+pub fn write(path: &Path, run: &Run, rows: &Rows) -> Result<LoadStats> {
+    let mut conn =
+        Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let catalog: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
+    let place = Place {
+        catalog,
+        dataset: run.dataset.clone(),
+    };
+    let schema = place.schema();
+    conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS {schema};"))?;
+    create_tables(&conn, &schema, run.history)?;
+    let at = run.started_at.to_rfc3339();
+    let tx = conn.transaction()?;
+    let mut stats = LoadStats::default();
+    for table in TABLES {
+        let changed = upsert(&tx, &place, table, of(rows, table.name), &at, run.history)?;
+        if table.name == "device_status" {
+            stats.changed_status_rows = changed;
+        }
+    }
+    // Devices no longer listed are marked, not deleted; clearing the hash
+    // makes a device that comes back be written again.
+    let current: HashSet<String> = of(rows, "devices")
+        .iter()
+        .filter_map(|d| d["device_id"].as_str().map(str::to_owned))
+        .collect();
+    let listed: Vec<String> = {
+        let mut statement = tx.prepare(&format!(
+            "SELECT device_id FROM {schema}.devices WHERE NOT removed"
+        ))?;
+        let ids = statement.query_map([], |row| row.get::<_, String>(0))?;
+        ids.collect::<Result<_, _>>()?
+    };
+    let mut mark = tx.prepare(&format!(
+        "UPDATE {schema}.devices SET removed = true, removed_at = CAST(? AS TIMESTAMPTZ), content_hash = NULL, updated_at = CAST(? AS TIMESTAMPTZ) WHERE device_id = ?"
+    ))?;
+    for id in listed.iter().filter(|id| !current.contains(*id)) {
+        mark.execute(duckdb::params![at, at, id])?;
+        stats.removed_devices += 1;
+    }
+    drop(mark);
+    stats.status_rows = of(rows, "device_status").len();
+    stats.devices = current.len();
+    stats.locations = of(rows, "locations").len();
+    let finished = chrono::Utc::now();
+    let load_id: i64 = tx.query_row(
+        &format!("SELECT COALESCE(MAX(load_id), 0) + 1 FROM {schema}.loads"),
+        [],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        &format!("INSERT INTO {schema}.loads VALUES (?, ?, CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), ?, ?, ?, ?, ?, ?, ?)"),
+        duckdb::params![
+            load_id,
+            run.dataset,
+            at,
+            finished.to_rfc3339(),
+            (finished - run.started_at).num_milliseconds(),
+            stats.locations as i64,
+            stats.devices as i64,
+            stats.status_rows as i64,
+            stats.changed_status_rows as i64,
+            stats.removed_devices as i64,
+            run.requests as i64
+        ],
+    )?;
+    tx.commit()?;
+    Ok(stats)
+}

@@ -1,0 +1,396 @@
+//! The snapshot flattened into tables: the one place that decides which
+//! columns exist and what goes in them.
+
+use serde_json::{Value, json};
+use smartthings_ext::{DeviceSnapshot, Snapshot};
+
+/// A column's SQL type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// VARCHAR.
+    Text,
+    /// DOUBLE.
+    Number,
+    /// BIGINT.
+    Integer,
+    /// BOOLEAN.
+    Boolean,
+    /// TIMESTAMPTZ (written from RFC 3339 text).
+    Timestamp,
+    /// JSON text in a VARCHAR column named `*_json`.
+    Json,
+}
+
+impl Kind {
+    /// The DuckDB type.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Kind::Text | Kind::Json => "VARCHAR",
+            Kind::Number => "DOUBLE",
+            Kind::Integer => "BIGINT",
+            Kind::Boolean => "BOOLEAN",
+            Kind::Timestamp => "TIMESTAMPTZ",
+        }
+    }
+}
+
+/// A table's definition: name, columns, natural key.
+#[derive(Debug)]
+pub struct Table {
+    /// Table name.
+    pub name: &'static str,
+    /// (column, type, description).
+    pub columns: &'static [(&'static str, Kind, &'static str)],
+    /// The natural key: rows are upserted by it.
+    pub key: &'static [&'static str],
+}
+
+/// Every table the export writes, with its documented columns.
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "locations",
+        columns: &[
+            ("location_id", Kind::Text, "location id"),
+            ("name", Kind::Text, "name"),
+            ("country_code", Kind::Text, "ISO 3166-1 alpha-3"),
+            ("latitude", Kind::Number, "latitude"),
+            ("longitude", Kind::Number, "longitude"),
+            ("temperature_scale", Kind::Text, "F or C"),
+            ("time_zone_id", Kind::Text, "IANA time zone"),
+            ("raw_json", Kind::Json, "the object as the API sent it"),
+        ],
+        key: &["location_id"],
+    },
+    Table {
+        name: "rooms",
+        columns: &[
+            ("room_id", Kind::Text, "room id"),
+            ("location_id", Kind::Text, "its location"),
+            ("name", Kind::Text, "name"),
+            ("raw_json", Kind::Json, "the object as the API sent it"),
+        ],
+        key: &["room_id"],
+    },
+    Table {
+        name: "devices",
+        columns: &[
+            ("device_id", Kind::Text, "device id"),
+            ("label", Kind::Text, "user label"),
+            ("name", Kind::Text, "device type name"),
+            ("type", Kind::Text, "integration type (VIPER, ZWAVE, ...)"),
+            ("manufacturer_name", Kind::Text, "manufacturer"),
+            ("location_id", Kind::Text, "its location"),
+            ("room_id", Kind::Text, "its room"),
+            (
+                "removed",
+                Kind::Boolean,
+                "true once a load no longer sees the device",
+            ),
+            ("removed_at", Kind::Timestamp, "when a load first missed it"),
+            (
+                "raw_json",
+                Kind::Json,
+                "the object as the API sent it (without status)",
+            ),
+        ],
+        key: &["device_id"],
+    },
+    Table {
+        name: "components",
+        columns: &[
+            ("device_id", Kind::Text, "device id"),
+            (
+                "component_id",
+                Kind::Text,
+                "component id (main, outlet1, ...)",
+            ),
+            ("label", Kind::Text, "label"),
+            ("categories_json", Kind::Json, "categories"),
+        ],
+        key: &["device_id", "component_id"],
+    },
+    Table {
+        name: "device_capabilities",
+        columns: &[
+            ("device_id", Kind::Text, "device id"),
+            ("component_id", Kind::Text, "component id"),
+            ("capability_id", Kind::Text, "capability id"),
+            ("version", Kind::Integer, "capability version"),
+        ],
+        key: &["device_id", "component_id", "capability_id"],
+    },
+    Table {
+        name: "device_status",
+        columns: &[
+            ("device_id", Kind::Text, "device id"),
+            ("component_id", Kind::Text, "component id"),
+            ("capability_id", Kind::Text, "capability id"),
+            ("attribute", Kind::Text, "attribute name"),
+            (
+                "value_json",
+                Kind::Json,
+                "the value as JSON (null when the API sent null)",
+            ),
+            (
+                "value_number",
+                Kind::Number,
+                "the value, when it is a number",
+            ),
+            ("value_string", Kind::Text, "the value, when it is a string"),
+            (
+                "value_boolean",
+                Kind::Boolean,
+                "the value, when it is a boolean",
+            ),
+            ("unit", Kind::Text, "unit"),
+            ("data_json", Kind::Json, "the attribute's data object"),
+            (
+                "timestamp",
+                Kind::Timestamp,
+                "when the device reported the value",
+            ),
+        ],
+        key: &["device_id", "component_id", "capability_id", "attribute"],
+    },
+    Table {
+        name: "device_health",
+        columns: &[
+            ("device_id", Kind::Text, "device id"),
+            ("state", Kind::Text, "ONLINE, OFFLINE, UNKNOWN, ..."),
+            ("last_updated", Kind::Timestamp, "when the state changed"),
+        ],
+        key: &["device_id"],
+    },
+    Table {
+        name: "scenes",
+        columns: &[
+            ("scene_id", Kind::Text, "scene id"),
+            ("name", Kind::Text, "name"),
+            ("location_id", Kind::Text, "its location"),
+            ("last_executed", Kind::Timestamp, "last execution"),
+            ("raw_json", Kind::Json, "the object as the API sent it"),
+        ],
+        key: &["scene_id"],
+    },
+    Table {
+        name: "rules",
+        columns: &[
+            ("rule_id", Kind::Text, "rule id"),
+            ("location_id", Kind::Text, "its location"),
+            ("name", Kind::Text, "name"),
+            ("execution_location", Kind::Text, "Cloud or Local"),
+            ("raw_json", Kind::Json, "the object as the API sent it"),
+        ],
+        key: &["rule_id"],
+    },
+    Table {
+        name: "capabilities",
+        columns: &[
+            ("capability_id", Kind::Text, "capability id"),
+            ("version", Kind::Integer, "version"),
+            ("status", Kind::Text, "lifecycle status"),
+        ],
+        key: &["capability_id", "version"],
+    },
+];
+
+/// The table definition by name.
+pub fn table(name: &str) -> &'static Table {
+    TABLES
+        .iter()
+        .find(|t| t.name == name)
+        .expect("a defined table")
+}
+
+/// Rows of every table, each row a JSON object keyed by column.
+pub type Rows = Vec<(&'static str, Vec<Value>)>;
+
+fn text(v: &Option<String>) -> Value {
+    v.as_ref().map_or(Value::Null, |s| json!(s))
+}
+
+fn display<T: std::fmt::Display>(v: &Option<T>) -> Value {
+    v.as_ref().map_or(Value::Null, |s| json!(s.to_string()))
+}
+
+fn raw(v: &impl serde::Serialize) -> Value {
+    json!(serde_json::to_string(v).unwrap_or_default())
+}
+
+fn timestamp(raw: Option<&Value>) -> Value {
+    raw.and_then(smartthings_ext::parse_timestamp)
+        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
+}
+
+fn device_rows(d: &DeviceSnapshot, out: &mut Rows) {
+    let device = &d.device;
+    let id = json!(d.id());
+    push(
+        out,
+        "devices",
+        json!({
+            "device_id": id, "label": text(&device.label), "name": text(&device.name),
+            "type": display(&device.type_), "manufacturer_name": text(&device.manufacturer_name),
+            "location_id": text(&device.location_id), "room_id": text(&device.room_id),
+            "removed": false, "removed_at": null,
+            "raw_json": raw(device),
+        }),
+    );
+    for component in device.components.as_deref().unwrap_or_default() {
+        let component_id = text(&component.id);
+        push(
+            out,
+            "components",
+            json!({
+                "device_id": id, "component_id": component_id, "label": text(&component.label),
+                "categories_json": raw(&component.categories),
+            }),
+        );
+        for capability in component.capabilities.as_deref().unwrap_or_default() {
+            push(
+                out,
+                "device_capabilities",
+                json!({
+                    "device_id": id, "component_id": component_id, "capability_id": text(&capability.id),
+                    "version": capability.version,
+                }),
+            );
+        }
+    }
+    for (component, capability, attribute, state) in d.status.attributes() {
+        let value = state.value.clone().unwrap_or(Value::Null);
+        push(
+            out,
+            "device_status",
+            json!({
+                "device_id": id, "component_id": component, "capability_id": capability, "attribute": attribute,
+                "value_json": serde_json::to_string(&value).unwrap_or_default(),
+                "value_number": value.as_f64(),
+                "value_string": value.as_str(),
+                "value_boolean": value.as_bool(),
+                "unit": state.unit,
+                "data_json": state.data.as_ref().map(|d| d.to_string()),
+                "timestamp": timestamp(state.raw_timestamp.as_ref()),
+            }),
+        );
+    }
+    if let Some(health) = &d.health {
+        push(
+            out,
+            "device_health",
+            json!({
+                "device_id": id, "state": health.state.as_str(),
+                "last_updated": timestamp(health.last_updated.as_ref().map(|s| json!(s)).as_ref()),
+            }),
+        );
+    }
+}
+
+fn push(out: &mut Rows, table: &'static str, row: Value) {
+    match out.iter_mut().find(|(t, _)| *t == table) {
+        Some((_, rows)) => rows.push(row),
+        None => out.push((table, vec![row])),
+    }
+}
+
+/// Flatten a snapshot (plus rules and capability definitions) into rows.
+pub fn rows(
+    snapshot: &Snapshot,
+    rules: &[(String, smartthings::types::Rule)],
+    capabilities: &[smartthings::types::CapabilitySummary],
+) -> Rows {
+    let mut out: Rows = TABLES.iter().map(|t| (t.name, Vec::new())).collect();
+    for l in &snapshot.locations {
+        let location = &l.location;
+        push(
+            &mut out,
+            "locations",
+            json!({
+                "location_id": text(&location.location_id), "name": text(&location.name),
+                "country_code": text(&location.country_code), "latitude": location.latitude,
+                "longitude": location.longitude, "temperature_scale": display(&location.temperature_scale),
+                "time_zone_id": text(&location.time_zone_id), "raw_json": raw(location),
+            }),
+        );
+        for room in &l.rooms {
+            push(
+                &mut out,
+                "rooms",
+                json!({
+                    "room_id": text(&room.room_id), "location_id": text(&room.location_id),
+                    "name": text(&room.name), "raw_json": raw(room),
+                }),
+            );
+        }
+        for scene in &l.scenes {
+            push(
+                &mut out,
+                "scenes",
+                json!({
+                    "scene_id": text(&scene.scene_id), "name": text(&scene.scene_name),
+                    "location_id": text(&scene.location_id),
+                    "last_executed": timestamp(scene.last_executed_date.as_ref().map(|s| json!(s)).as_ref()),
+                    "raw_json": raw(scene),
+                }),
+            );
+        }
+    }
+    for device in &snapshot.devices {
+        device_rows(device, &mut out);
+    }
+    for (location_id, rule) in rules {
+        push(
+            &mut out,
+            "rules",
+            json!({
+                "rule_id": text(&rule.id), "location_id": location_id,
+                "name": text(&rule.name), "execution_location": display(&rule.execution_location),
+                "raw_json": raw(rule),
+            }),
+        );
+    }
+    for capability in capabilities {
+        push(
+            &mut out,
+            "capabilities",
+            json!({
+                "capability_id": text(&capability.id), "version": capability.version.unwrap_or(1),
+                "status": text(&capability.status),
+            }),
+        );
+    }
+    out
+}
+
+/// Rows of one table.
+pub fn of<'r>(rows: &'r Rows, table: &str) -> &'r [Value] {
+    rows.iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, r)| r.as_slice())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documentation_lists_every_table_and_column() {
+        let doc = include_str!("../../../docs/export.md");
+        for table in TABLES {
+            assert!(
+                doc.contains(&format!("### `{}`", table.name)),
+                "{}",
+                table.name
+            );
+            for (column, kind, _) in table.columns {
+                let row = format!("| `{column}` | {}", kind.sql());
+                assert!(
+                    doc.contains(&row),
+                    "docs/export.md lacks {}.{column}",
+                    table.name
+                );
+            }
+        }
+    }
+}
