@@ -317,3 +317,52 @@ async fn the_jsonl_format_writes_one_file_per_table() {
         12
     );
 }
+
+#[tokio::test]
+async fn the_documented_queries_run() {
+    let sim = Simulator::start(Home::demo(), Config::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("home.duckdb");
+    export(
+        &client(&sim),
+        &Destination::DuckDb(db.clone()),
+        &ExportOptions::default(),
+    )
+    .await
+    .unwrap();
+    let conn = Connection::open(&db).unwrap();
+    for doc in [
+        include_str!("../../../docs/export.md"),
+        include_str!("../../../README.md"),
+    ] {
+        let sql = doc
+            .split("```sql")
+            .nth(1)
+            .unwrap()
+            .split("```")
+            .next()
+            .unwrap();
+        let queries: Vec<&str> = sql
+            .split(';')
+            .map(str::trim)
+            .filter(|q| {
+                q.lines()
+                    .any(|l| !l.trim_start().starts_with("--") && !l.trim().is_empty())
+            })
+            .collect();
+        assert_eq!(queries.len(), 2);
+        let mut statement = conn.prepare(queries[0]).unwrap();
+        let lights_on = statement
+            .query_map([], |r| r.get::<_, String>(1))
+            .unwrap()
+            .count();
+        assert!(lights_on >= 1, "the demo home has lights on");
+        conn.prepare(queries[1])
+            .unwrap()
+            .query_map([], |_| Ok(()))
+            .unwrap()
+            .for_each(drop);
+    }
+}
