@@ -225,9 +225,7 @@ fn explain(api: &openapiv3::OpenAPI, spec: &Path, error: String) -> anyhow::Erro
             let mut alone = api.clone();
             alone.paths.paths.retain(|p, _| p == path);
             if let Some(openapiv3::ReferenceOr::Item(only)) = alone.paths.paths.get_mut(path) {
-                for other in [
-                    "get", "put", "post", "delete", "patch", "options", "head", "trace",
-                ] {
+                for other in normalize::METHODS {
                     if other != method {
                         clear_method(only, other);
                     }

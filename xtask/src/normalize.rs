@@ -27,7 +27,8 @@ use heck::ToUpperCamelCase;
 use serde_json::{Map, Value, json};
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
-const METHODS: [&str; 8] = [
+/// The HTTP methods an OpenAPI path item can hold.
+pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "patch", "options", "head", "trace",
 ];
 /// The crate the generated code lives in (see `x-rust-type` in typify).

@@ -73,7 +73,8 @@ pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
 #[derive(Debug)]
 pub(crate) struct SmartThingsTransport {
     pub(crate) base: Url,
-    token: Option<Token>,
+    /// `Bearer <token>`, built once and marked sensitive.
+    authorization: Option<HeaderValue>,
     user_agent: HeaderValue,
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: Limiter,
@@ -90,7 +91,7 @@ impl SmartThingsTransport {
     ) -> Self {
         Self {
             base,
-            token,
+            authorization: token.as_ref().and_then(Token::authorization),
             user_agent,
             retry,
             limiter,
@@ -111,8 +112,8 @@ impl SmartThingsTransport {
         let headers = request.headers_mut();
         headers.insert(USER_AGENT, self.user_agent.clone());
         headers.remove(AUTHORIZATION);
-        if ours && let Some(value) = self.token.as_ref().and_then(Token::authorization) {
-            headers.insert(AUTHORIZATION, value);
+        if ours && let Some(value) = &self.authorization {
+            headers.insert(AUTHORIZATION, value.clone());
         }
     }
 
