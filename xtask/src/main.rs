@@ -43,7 +43,7 @@ enum Command {
     /// Print the benchmark figures: codegen, then the client against the
     /// simulator (see docs/benchmarks.md).
     Bench {
-        /// Only one client benchmark: economy, limits, decode or overhead.
+        /// Only one client benchmark: economy, limits, decode, overhead or export.
         only: Option<String>,
     },
 }

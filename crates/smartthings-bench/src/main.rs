@@ -305,6 +305,66 @@ async fn per_request_overhead() -> Result<()> {
     Ok(())
 }
 
+/// A load of a 1000-device home into each directory format, and an
+/// unchanged re-run into the same directory.
+async fn export_to_files() -> Result<()> {
+    use smartthings_export::{Destination, ExportOptions, export};
+    const RUNS: usize = 5;
+    println!("## Export to files (1000 devices, 5 locations, median of {RUNS} runs)\n");
+    let sim = Simulator::start(Home::generated(5, 1000, 1)?, no_limits()).await?;
+    let c = client(&sim, RateLimitPolicy::disabled())?;
+    println!(
+        "| format | first load | unchanged re-run | status rows | requests | files | on disk |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    // What the requests alone take, to read the formats' share off the rows below.
+    let mut fetch = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        c.snapshot().await?;
+        fetch.push(started.elapsed().as_secs_f64());
+    }
+    println!(
+        "| (snapshot alone, no rules or capabilities, nothing written) | {:.0} ms | | | | | |",
+        median(fetch) * 1e3
+    );
+    type ToDirectory = fn(std::path::PathBuf) -> Destination;
+    let formats: [(&str, ToDirectory); 2] = [
+        ("Parquet (Snappy)", Destination::Parquet),
+        ("JSON Lines", Destination::JsonLines),
+    ];
+    for (label, destination) in formats {
+        let (mut first, mut again) = (Vec::new(), Vec::new());
+        let (mut rows, mut requests, mut files, mut bytes) = (0, 0, 0, 0);
+        for run in 0..RUNS {
+            let dir = std::env::temp_dir().join(format!(
+                "smartthings-bench-export-{}-{run}",
+                std::process::id()
+            ));
+            let to = destination(dir.clone());
+            let load = export(&c, &to, &ExportOptions::default()).await?;
+            first.push(load.duration.as_secs_f64());
+            let reload = export(&c, &to, &ExportOptions::default()).await?;
+            assert_eq!(reload.stats.changed_status_rows, 0);
+            again.push(reload.duration.as_secs_f64());
+            (rows, requests) = (load.stats.status_rows, load.requests);
+            let sizes: Vec<u64> = std::fs::read_dir(&dir)?
+                .map(|e| Ok(e?.metadata()?.len()))
+                .collect::<std::io::Result<_>>()?;
+            (files, bytes) = (sizes.len(), sizes.iter().sum::<u64>());
+            std::fs::remove_dir_all(&dir)?;
+        }
+        println!(
+            "| {label} | {:.0} ms | {:.0} ms | {rows} | {requests} | {files} | {:.0} KB |",
+            median(first) * 1e3,
+            median(again) * 1e3,
+            bytes as f64 / 1024.0
+        );
+    }
+    println!();
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let only = std::env::args().nth(1);
@@ -321,6 +381,9 @@ async fn main() -> Result<()> {
     }
     if run("overhead") {
         per_request_overhead().await?;
+    }
+    if run("export") {
+        export_to_files().await?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use duckdb::Connection;
 use duckdb::types::Value as Sql;
 use serde_json::Value;
 
-use crate::tables::{Kind, Rows, TABLES, Table, of};
+use crate::tables::{Kind, LOADED_AT, LOADS, Rows, TABLES, Table, of, stamp};
 use crate::{LoadStats, Run};
 
 fn ident(name: &str) -> String {
@@ -26,15 +26,6 @@ fn fingerprint(row: &Value) -> String {
     format!("{:016x}", hasher.finish())
 }
 
-fn key_of(table: &Table, row: &Value) -> String {
-    table
-        .key
-        .iter()
-        .map(|k| super::cell_text(&row[*k]))
-        .collect::<Vec<_>>()
-        .join("\u{1f}")
-}
-
 fn sql_value(kind: Kind, value: &Value) -> Sql {
     match (kind, value) {
         (_, Value::Null) => Sql::Null,
@@ -46,35 +37,36 @@ fn sql_value(kind: Kind, value: &Value) -> Sql {
     }
 }
 
+fn column_list(columns: &[crate::tables::Column]) -> String {
+    columns
+        .iter()
+        .map(|(name, kind, _)| format!("{} {}", ident(name), kind.sql()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn create_tables(conn: &Connection, schema: &str, history: bool) -> Result<()> {
     let mut ddl = String::new();
     for table in TABLES {
-        let columns: Vec<String> = table
-            .columns
-            .iter()
-            .map(|(name, kind, _)| format!("{} {}", ident(name), kind.sql()))
-            .collect();
         ddl.push_str(&format!(
             "CREATE TABLE IF NOT EXISTS {schema}.{} ({}, content_hash VARCHAR, first_loaded_at TIMESTAMPTZ, updated_at TIMESTAMPTZ, PRIMARY KEY ({}));\n",
             table.name,
-            columns.join(", "),
+            column_list(table.columns),
             table.key.join(", ")
         ));
     }
     if history {
         let status = crate::tables::table("device_status");
-        let columns: Vec<String> = status
-            .columns
-            .iter()
-            .map(|(name, kind, _)| format!("{} {}", ident(name), kind.sql()))
-            .collect();
         ddl.push_str(&format!(
-            "CREATE TABLE IF NOT EXISTS {schema}.device_status_history ({}, loaded_at TIMESTAMPTZ);\n",
-            columns.join(", ")
+            "CREATE TABLE IF NOT EXISTS {schema}.device_status_history ({});\n",
+            column_list(&[status.columns, &[LOADED_AT]].concat())
         ));
     }
     ddl.push_str(&format!(
-        "CREATE TABLE IF NOT EXISTS {schema}.loads (load_id BIGINT PRIMARY KEY, dataset VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, duration_ms BIGINT, locations BIGINT, devices BIGINT, status_rows BIGINT, changed_status_rows BIGINT, removed_devices BIGINT, requests BIGINT);\n"
+        "CREATE TABLE IF NOT EXISTS {schema}.{} ({}, PRIMARY KEY ({}));\n",
+        LOADS.name,
+        column_list(LOADS.columns),
+        LOADS.key.join(", ")
     ));
     conn.execute_batch(&ddl).context("creating the tables")
 }
@@ -148,9 +140,9 @@ fn upsert(
     let mut seen = HashSet::new();
     let changed: Vec<(&Value, String)> = rows
         .iter()
-        .filter(|row| seen.insert(key_of(table, row)))
+        .filter(|row| seen.insert(table.key_of(row)))
         .map(|row| (row, fingerprint(row)))
-        .filter(|(row, hash)| known.get(&key_of(table, row)) != Some(&Some(hash.clone())))
+        .filter(|(row, hash)| known.get(&table.key_of(row)) != Some(&Some(hash.clone())))
         .collect();
     if changed.is_empty() {
         return Ok(0);
@@ -234,7 +226,7 @@ pub fn write(path: &Path, run: &Run, rows: &Rows) -> Result<LoadStats> {
     let schema = place.schema();
     conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS {schema};"))?;
     create_tables(&conn, &schema, run.history)?;
-    let at = run.started_at.to_rfc3339();
+    let at = stamp(run.started_at);
     let tx = conn.transaction()?;
     let mut stats = LoadStats::default();
     for table in TABLES {
@@ -267,27 +259,33 @@ pub fn write(path: &Path, run: &Run, rows: &Rows) -> Result<LoadStats> {
     stats.status_rows = of(rows, "device_status").len();
     stats.devices = current.len();
     stats.locations = of(rows, "locations").len();
-    let finished = chrono::Utc::now();
     let load_id: i64 = tx.query_row(
         &format!("SELECT COALESCE(MAX(load_id), 0) + 1 FROM {schema}.loads"),
         [],
         |r| r.get(0),
     )?;
+    let load = crate::load_row(load_id, run, &stats);
+    let names: Vec<String> = LOADS.columns.iter().map(|(n, _, _)| ident(n)).collect();
+    let placeholders: Vec<&str> = LOADS
+        .columns
+        .iter()
+        .map(|(_, kind, _)| match kind {
+            Kind::Timestamp => "CAST(? AS TIMESTAMPTZ)",
+            _ => "?",
+        })
+        .collect();
     tx.execute(
-        &format!("INSERT INTO {schema}.loads VALUES (?, ?, CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), ?, ?, ?, ?, ?, ?, ?)"),
-        duckdb::params![
-            load_id,
-            run.dataset,
-            at,
-            finished.to_rfc3339(),
-            (finished - run.started_at).num_milliseconds(),
-            stats.locations as i64,
-            stats.devices as i64,
-            stats.status_rows as i64,
-            stats.changed_status_rows as i64,
-            stats.removed_devices as i64,
-            run.requests as i64
-        ],
+        &format!(
+            "INSERT INTO {schema}.loads ({}) VALUES ({})",
+            names.join(", "),
+            placeholders.join(", ")
+        ),
+        duckdb::params_from_iter(
+            LOADS
+                .columns
+                .iter()
+                .map(|(name, kind, _)| sql_value(*kind, &load[*name])),
+        ),
     )?;
     tx.commit()?;
     Ok(stats)

@@ -1,5 +1,6 @@
-//! Load a SmartThings home into DuckDB (or JSON Lines), like seed 000's dlt pipeline:
-//! one table per resource, incremental and idempotent, natively in Rust.
+//! Load a SmartThings home into DuckDB (or a directory of Parquet or JSON
+//! Lines files), like seed 000's dlt pipeline: one table per resource,
+//! incremental and idempotent, natively in Rust.
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -13,16 +14,21 @@
 //! ```
 //!
 //! The tables and their columns are [`tables::TABLES`]; `docs/export.md`
-//! documents them. Every table also has `content_hash`, `first_loaded_at`
-//! and `updated_at`; `loads` records each run.
+//! documents them. In DuckDB every table also has `content_hash`,
+//! `first_loaded_at` and `updated_at`; [`tables::LOADS`] records each run.
+//!
+//! Features: `duckdb` (default; the bundled C++ engine) and `parquet`
+//! (default; pure Rust). With both off, JSON Lines remains.
 
 pub mod tables;
 
 #[cfg(feature = "duckdb")]
 mod duck;
+mod files;
+#[cfg(feature = "parquet")]
+mod parquet_file;
 
 use std::fmt;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -37,6 +43,8 @@ use smartthings_ext::{SmartThings, SnapshotOptions, collect_all};
 pub enum Destination {
     /// A DuckDB database file (the default, like seed 000).
     DuckDb(PathBuf),
+    /// A directory of Parquet files, one per table (feature `parquet`).
+    Parquet(PathBuf),
     /// A directory of JSON Lines files, one per table.
     JsonLines(PathBuf),
 }
@@ -136,13 +144,22 @@ pub(crate) struct Run {
     pub(crate) requests: u64,
 }
 
-/// A JSON value as plain text (strings unquoted).
-pub(crate) fn cell_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
+/// The `loads` row of a finished run, in every destination.
+pub(crate) fn load_row(load_id: i64, run: &Run, stats: &LoadStats) -> Value {
+    let finished = Utc::now();
+    serde_json::json!({
+        "load_id": load_id,
+        "dataset": run.dataset,
+        "started_at": tables::stamp(run.started_at),
+        "finished_at": tables::stamp(finished),
+        "duration_ms": (finished - run.started_at).num_milliseconds(),
+        "locations": stats.locations,
+        "devices": stats.devices,
+        "status_rows": stats.status_rows,
+        "changed_status_rows": stats.changed_status_rows,
+        "removed_devices": stats.removed_devices,
+        "requests": run.requests,
+    })
 }
 
 /// Take a snapshot (plus rules and capability definitions) and load it.
@@ -180,14 +197,23 @@ pub async fn export(
         started_at,
         requests,
     };
-    let (stats, shown) = match destination {
-        Destination::JsonLines(dir) => (write_jsonl(dir, &run, &rows)?, dir.display().to_string()),
+    let (stats, path) = match destination {
+        Destination::JsonLines(dir) => (
+            files::write(dir, files::Format::JsonLines, &run, &rows)?,
+            dir,
+        ),
+        #[cfg(feature = "parquet")]
+        Destination::Parquet(dir) => (files::write(dir, files::Format::Parquet, &run, &rows)?, dir),
         #[cfg(feature = "duckdb")]
-        Destination::DuckDb(path) => (duck::write(path, &run, &rows)?, path.display().to_string()),
+        Destination::DuckDb(path) => (duck::write(path, &run, &rows)?, path),
+        #[cfg(not(feature = "parquet"))]
+        Destination::Parquet(_) => {
+            bail!("this build has no Parquet writer (the `parquet` feature is off); use JSON Lines")
+        }
         #[cfg(not(feature = "duckdb"))]
         Destination::DuckDb(_) => {
             bail!(
-                "this build has no DuckDB engine (the `duckdb` feature is off); use the JSON Lines format"
+                "this build has no DuckDB engine (the `duckdb` feature is off); use Parquet or JSON Lines"
             )
         }
     };
@@ -195,7 +221,7 @@ pub async fn export(
         stats,
         requests,
         duration: started.elapsed(),
-        destination: shown,
+        destination: path.display().to_string(),
     })
 }
 
@@ -212,39 +238,4 @@ async fn collect_rules(
         }
     }
     Ok(rules)
-}
-
-/// One `<table>.jsonl` per table (the snapshot as it is now) and a
-/// `loads.jsonl` that grows by one line per run.
-fn write_jsonl(dir: &std::path::Path, run: &Run, rows: &tables::Rows) -> Result<LoadStats> {
-    std::fs::create_dir_all(dir)?;
-    for table in tables::TABLES {
-        let mut file = std::io::BufWriter::new(std::fs::File::create(
-            dir.join(format!("{}.jsonl", table.name)),
-        )?);
-        for row in tables::of(rows, table.name) {
-            writeln!(file, "{row}")?;
-        }
-        file.flush()?;
-    }
-    let stats = LoadStats {
-        locations: tables::of(rows, "locations").len(),
-        devices: tables::of(rows, "devices").len(),
-        status_rows: tables::of(rows, "device_status").len(),
-        changed_status_rows: tables::of(rows, "device_status").len(),
-        removed_devices: 0,
-    };
-    let mut loads = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("loads.jsonl"))?;
-    writeln!(
-        loads,
-        "{}",
-        serde_json::json!({
-            "dataset": run.dataset, "started_at": run.started_at.to_rfc3339(),
-            "devices": stats.devices, "status_rows": stats.status_rows, "requests": run.requests
-        })
-    )?;
-    Ok(stats)
 }

@@ -1,6 +1,7 @@
 //! The snapshot flattened into tables: the one place that decides which
 //! columns exist and what goes in them.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use smartthings_ext::{DeviceSnapshot, Snapshot};
 
@@ -34,16 +35,79 @@ impl Kind {
     }
 }
 
+/// A column: (name, type, description).
+pub type Column = (&'static str, Kind, &'static str);
+
 /// A table's definition: name, columns, natural key.
 #[derive(Debug)]
 pub struct Table {
     /// Table name.
     pub name: &'static str,
     /// (column, type, description).
-    pub columns: &'static [(&'static str, Kind, &'static str)],
+    pub columns: &'static [Column],
     /// The natural key: rows are upserted by it.
     pub key: &'static [&'static str],
 }
+
+impl Table {
+    /// A row's natural key as one string (the key columns' text, joined by
+    /// the ASCII unit separator, which no id contains).
+    pub fn key_of(&self, row: &Value) -> String {
+        self.key
+            .iter()
+            .map(|k| cell_text(&row[*k]))
+            .collect::<Vec<_>>()
+            .join("\u{1f}")
+    }
+}
+
+/// A JSON value as plain text (strings unquoted, null empty).
+pub(crate) fn cell_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The one text form of a timestamp in every destination: UTC, at most
+/// microseconds (what DuckDB and Parquet store), so a value reads back as
+/// it was written and an unchanged row compares equal between runs.
+pub fn stamp(t: DateTime<Utc>) -> String {
+    DateTime::from_timestamp_micros(t.timestamp_micros())
+        .unwrap_or(t)
+        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// The run log: one row per load, in every destination.
+pub const LOADS: Table = Table {
+    name: "loads",
+    columns: &[
+        ("load_id", Kind::Integer, "1, 2, ..."),
+        ("dataset", Kind::Text, "the dataset name"),
+        ("started_at", Kind::Timestamp, "when the run started"),
+        ("finished_at", Kind::Timestamp, "when it finished"),
+        ("duration_ms", Kind::Integer, "how long it took"),
+        ("locations", Kind::Integer, "locations in the snapshot"),
+        ("devices", Kind::Integer, "devices in the snapshot"),
+        ("status_rows", Kind::Integer, "status rows in the snapshot"),
+        (
+            "changed_status_rows",
+            Kind::Integer,
+            "status rows written because new or changed",
+        ),
+        (
+            "removed_devices",
+            Kind::Integer,
+            "devices newly marked removed",
+        ),
+        ("requests", Kind::Integer, "HTTP requests the run made"),
+    ],
+    key: &["load_id"],
+};
+
+/// The column `device_status_history` adds to `device_status`'s.
+pub const LOADED_AT: Column = ("loaded_at", Kind::Timestamp, "the load that saw the change");
 
 /// Every table the export writes, with its documented columns.
 pub const TABLES: &[Table] = &[
@@ -219,7 +283,7 @@ fn raw(v: &impl serde::Serialize) -> Value {
 
 fn timestamp(raw: Option<&Value>) -> Value {
     raw.and_then(smartthings_ext::parse_timestamp)
-        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
+        .map_or(Value::Null, |t| json!(stamp(t.to_utc())))
 }
 
 fn device_rows(d: &DeviceSnapshot, out: &mut Rows) {
@@ -377,7 +441,7 @@ mod tests {
     #[test]
     fn the_documentation_lists_every_table_and_column() {
         let doc = include_str!("../../../docs/export.md");
-        for table in TABLES {
+        for table in TABLES.iter().chain([&LOADS]) {
             assert!(
                 doc.contains(&format!("### `{}`", table.name)),
                 "{}",
@@ -392,5 +456,13 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn timestamps_are_utc_and_at_most_microseconds() {
+        let t = DateTime::parse_from_rfc3339("2019-02-12T21:46:09.422123456+09:00").unwrap();
+        assert_eq!(stamp(t.to_utc()), "2019-02-12T12:46:09.422123Z");
+        let t = DateTime::parse_from_rfc3339("2019-02-12T21:46:09.422Z").unwrap();
+        assert_eq!(stamp(t.to_utc()), "2019-02-12T21:46:09.422Z");
     }
 }

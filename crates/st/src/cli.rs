@@ -52,7 +52,11 @@ pub struct Global {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
+    /// A DuckDB database file.
     Duckdb,
+    /// A directory of Parquet files, one per table.
+    Parquet,
+    /// A directory of JSON Lines files, one per table.
     Jsonl,
 }
 
@@ -117,14 +121,15 @@ pub enum Command {
     /// The whole home: locations, rooms, scenes, every device with status and health, in the fewest requests.
     #[command(after_help = "Examples:\n  st --demo snapshot\n  st snapshot --json > home.json")]
     Snapshot,
-    /// Load the home into DuckDB (or JSON Lines files), incrementally.
+    /// Load the home into DuckDB (or Parquet / JSON Lines files), incrementally.
     #[command(
-        after_help = "Examples:\n  st --demo export --to home.duckdb\n  st export --dataset my_home --history\n  st export --format jsonl --to ./home-jsonl\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\""
+        after_help = "Examples:\n  st --demo export --to home.duckdb\n  st export --dataset my_home --history\n  st export --format parquet --to ./home-parquet\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\""
     )]
     Export {
-        /// The database file, or the directory for jsonl.
-        #[arg(long, default_value = "smartthings_home_api.duckdb")]
-        to: PathBuf,
+        /// The database file, or the directory for parquet and jsonl
+        /// [default: smartthings_home_api.duckdb, or smartthings_home_api_parquet/, smartthings_home_api_jsonl/].
+        #[arg(long)]
+        to: Option<PathBuf>,
         /// The dataset (schema) name.
         #[arg(long, default_value = "smartthings_home_api_data")]
         dataset: String,

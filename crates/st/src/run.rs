@@ -136,7 +136,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             dataset,
             format: kind,
             history,
-        } => export(c, format, to, dataset, *kind, *history).await,
+        } => export(c, format, to.as_deref(), dataset, *kind, *history).await,
         Command::Config { .. } | Command::Completions { .. } => unreachable!("handled above"),
     }
 }
@@ -610,15 +610,18 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 async fn export(
     c: &SmartThings,
     format: Format,
-    to: &std::path::Path,
+    to: Option<&std::path::Path>,
     dataset: &str,
     kind: ExportFormat,
     history: bool,
 ) -> Result<()> {
     use smartthings_export::{Destination, ExportOptions};
+    // Like seed 000's pipeline: `<pipeline name>.duckdb`, or a directory.
+    let path = |default: &str| to.map_or_else(|| default.into(), ToOwned::to_owned);
     let destination = match kind {
-        ExportFormat::Duckdb => Destination::DuckDb(to.to_owned()),
-        ExportFormat::Jsonl => Destination::JsonLines(to.to_owned()),
+        ExportFormat::Duckdb => Destination::DuckDb(path("smartthings_home_api.duckdb")),
+        ExportFormat::Parquet => Destination::Parquet(path("smartthings_home_api_parquet")),
+        ExportFormat::Jsonl => Destination::JsonLines(path("smartthings_home_api_jsonl")),
     };
     let bar = progress_bar();
     let mut options = ExportOptions::default().dataset(dataset).history(history);

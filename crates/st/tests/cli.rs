@@ -416,4 +416,28 @@ fn export_writes_a_database_and_reports_like_seed_000() {
         .lines()
         .count();
     assert_eq!(lines, 112);
+    // Without --to, a directory named like the pipeline, in the working directory.
+    let first = st()
+        .current_dir(dir.path())
+        .args(["--demo", "export", "--format", "parquet", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(first.status.success());
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(first["changed_status_rows"], 112);
+    let parquet = dir.path().join("smartthings_home_api_parquet");
+    let args = [
+        "export",
+        "--format",
+        "parquet",
+        "--to",
+        parquet.to_str().unwrap(),
+    ];
+    assert_eq!(
+        demo_json(&args)["changed_status_rows"],
+        0,
+        "a second run into the same directory is incremental"
+    );
+    let magic = std::fs::read(parquet.join("device_status.parquet")).unwrap();
+    assert!(magic.starts_with(b"PAR1") && magic.ends_with(b"PAR1"));
 }

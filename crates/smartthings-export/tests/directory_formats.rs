@@ -1,0 +1,260 @@
+//! The directory formats: Parquet and JSON Lines hold the same rows, Parquet
+//! typed as documented, and a re-run keeps the database's semantics.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDateTime};
+use parquet::basic::{LogicalType, TimeUnit, Type as Physical};
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use serde_json::Value;
+use smartthings_export::tables::{Kind, LOADS, TABLES};
+use smartthings_export::{Destination, ExportOptions, LoadSummary, export};
+use smartthings_ext::{Command, SmartThings};
+use smartthings_sim::{Config, Home, Simulator};
+
+async fn start(home: Home) -> (Simulator, SmartThings) {
+    let sim = Simulator::start(home, Config::default()).await.unwrap();
+    let client = SmartThings::builder()
+        .token(sim.token())
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    (sim, client)
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Format {
+    Parquet,
+    JsonLines,
+}
+
+impl Format {
+    fn destination(self, dir: &Path) -> Destination {
+        match self {
+            Format::Parquet => Destination::Parquet(dir.to_owned()),
+            Format::JsonLines => Destination::JsonLines(dir.to_owned()),
+        }
+    }
+
+    fn file(self, dir: &Path, table: &str) -> PathBuf {
+        let extension = match self {
+            Format::Parquet => "parquet",
+            Format::JsonLines => "jsonl",
+        };
+        dir.join(format!("{table}.{extension}"))
+    }
+
+    /// A file's rows, read without the crate's own reader: Parquet through
+    /// the parquet crate's row API, JSON Lines line by line.
+    fn rows(self, path: &Path) -> Vec<Value> {
+        match self {
+            Format::Parquet => SerializedFileReader::try_from(path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .into_iter()
+                .map(|row| row.unwrap().to_json_value())
+                .collect(),
+            Format::JsonLines => std::fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect(),
+        }
+    }
+}
+
+/// Timestamps as instants (the formats spell them differently), the rest
+/// as it is.
+fn canonical(value: Value) -> Value {
+    match value {
+        Value::Object(map) => map.into_iter().map(|(k, v)| (k, canonical(v))).collect(),
+        Value::String(s) => DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.timestamp_micros())
+            .or_else(|_| {
+                NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.6f +00:00")
+                    .map(|t| t.and_utc().timestamp_micros())
+            })
+            .map_or(Value::String(s), Value::from),
+        other => other,
+    }
+}
+
+fn sorted(rows: Vec<Value>) -> Vec<Value> {
+    let mut rows: Vec<Value> = rows.into_iter().map(canonical).collect();
+    rows.sort_by_key(|row| row.to_string());
+    rows
+}
+
+async fn run(c: &SmartThings, format: Format, dir: &Path) -> LoadSummary {
+    export(
+        c,
+        &format.destination(dir),
+        &ExportOptions::default().history(true),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{format:?}: {e:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parquet_holds_the_same_rows_as_jsonl_with_the_documented_types() {
+    let mut compared = std::collections::BTreeMap::<&str, usize>::new();
+    for home in [Home::demo(), Home::generated(2, 300, 7).unwrap()] {
+        let (_sim, c) = start(home).await;
+        let dir = tempfile::tempdir().unwrap();
+        let (pq, jl) = (dir.path().join("parquet"), dir.path().join("jsonl"));
+        let summary = run(&c, Format::Parquet, &pq).await;
+        run(&c, Format::JsonLines, &jl).await;
+        for table in TABLES {
+            let parquet = Format::Parquet.rows(&Format::Parquet.file(&pq, table.name));
+            let jsonl = Format::JsonLines.rows(&Format::JsonLines.file(&jl, table.name));
+            *compared.entry(table.name).or_default() += jsonl.len();
+            assert_eq!(sorted(parquet), sorted(jsonl), "{}", table.name);
+
+            let reader =
+                SerializedFileReader::try_from(Format::Parquet.file(&pq, table.name).as_path())
+                    .unwrap();
+            let schema = reader.metadata().file_metadata().schema_descr_ptr();
+            assert_eq!(schema.num_columns(), table.columns.len());
+            for (column, (name, kind, _)) in schema.columns().iter().zip(table.columns) {
+                assert_eq!(column.name(), *name);
+                let typed = match kind {
+                    Kind::Text | Kind::Json => {
+                        column.logical_type_ref() == Some(&LogicalType::String)
+                    }
+                    Kind::Number => column.physical_type() == Physical::DOUBLE,
+                    Kind::Integer => column.physical_type() == Physical::INT64,
+                    Kind::Boolean => column.physical_type() == Physical::BOOLEAN,
+                    // Adjusted to UTC: DuckDB reads it as TIMESTAMPTZ.
+                    Kind::Timestamp => {
+                        column.logical_type_ref()
+                            == Some(&LogicalType::timestamp(true, TimeUnit::MICROS))
+                    }
+                };
+                assert!(typed, "{}.{name}: {column:?}", table.name);
+            }
+        }
+        let status = Format::Parquet.rows(&Format::Parquet.file(&pq, "device_status"));
+        assert_eq!(status.len(), summary.stats.status_rows);
+        let with_number = status.iter().filter(|r| r["value_number"].is_f64()).count();
+        assert!(with_number > 0, "numbers are typed, not text");
+    }
+    for table in TABLES {
+        assert!(compared[table.name] > 0, "no {} rows compared", table.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_reload_marks_removed_devices_appends_loads_and_keeps_history() {
+    for format in [Format::Parquet, Format::JsonLines] {
+        let (sim, c) = start(Home::generated(2, 200, 11).unwrap()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let first = run(&c, format, dir).await;
+        assert_eq!(first.stats.changed_status_rows, first.stats.status_rows);
+
+        let switches: Vec<String> = sim.with_home(|h| {
+            h.devices
+                .values()
+                .filter(|d| {
+                    d.has_capability("switch")
+                        && d.component("outlet1").is_none()
+                        && d.status["components"]["main"]["switch"]["switch"]["value"] == "off"
+                })
+                .take(3)
+                .map(|d| d.id().to_owned())
+                .collect()
+        });
+        assert_eq!(switches.len(), 3);
+        for id in &switches {
+            c.execute(id, [Command::switch_on()]).await.unwrap();
+        }
+        let gone = sim.with_home(|h| h.devices.keys().nth(100).cloned().unwrap());
+        c.delete_device().device_id(&gone).send().await.unwrap();
+
+        let second = run(&c, format, dir).await;
+        assert_eq!(second.stats.changed_status_rows, 3, "{format:?}");
+        assert_eq!(second.stats.removed_devices, 1, "{format:?}");
+        assert_eq!(second.stats.devices, 199);
+
+        let devices = format.rows(&format.file(dir, "devices"));
+        assert_eq!(devices.len(), 200, "{format:?}: the removed device stays");
+        let removed: Vec<&Value> = devices.iter().filter(|d| d["removed"] == true).collect();
+        assert_eq!(removed.len(), 1);
+        assert_eq!(removed[0]["device_id"], gone.as_str());
+        assert!(removed[0]["removed_at"].is_string());
+        let status = format.rows(&format.file(dir, "device_status"));
+        for id in &switches {
+            let row = status
+                .iter()
+                .find(|r| {
+                    r["device_id"] == id.as_str()
+                        && r["component_id"] == "main"
+                        && r["attribute"] == "switch"
+                })
+                .unwrap();
+            assert_eq!(row["value_string"], "on");
+        }
+
+        // Unchanged: nothing rewritten, the removed device not counted again.
+        let third = run(&c, format, dir).await;
+        assert_eq!(third.stats.changed_status_rows, 0, "{format:?}");
+        assert_eq!(third.stats.removed_devices, 0, "{format:?}");
+
+        let loads = format.rows(&format.file(dir, LOADS.name));
+        let changed: Vec<i64> = loads
+            .iter()
+            .map(|l| l["changed_status_rows"].as_i64().unwrap())
+            .collect();
+        assert_eq!(changed, [first.stats.status_rows as i64, 3, 0]);
+        let ids: Vec<i64> = loads
+            .iter()
+            .map(|l| l["load_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(loads[1]["removed_devices"], 1);
+
+        let history = dir.join("device_status_history");
+        let mut files: Vec<String> = std::fs::read_dir(&history)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let ext = format.file(dir, "x").extension().unwrap().to_owned();
+        let ext = ext.to_string_lossy();
+        assert_eq!(
+            files,
+            [format!("load-000001.{ext}"), format!("load-000002.{ext}")],
+            "a history file per load that changed something"
+        );
+        let second_history = format.rows(&history.join(&files[1]));
+        assert_eq!(second_history.len(), 3);
+        assert!(second_history.iter().all(|r| r["loaded_at"].is_string()));
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_earlier_file_is_a_clear_error_and_overwrites_nothing() {
+    for format in [Format::Parquet, Format::JsonLines] {
+        let (_sim, c) = start(Home::demo()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        run(&c, format, dir).await;
+        let devices = format.file(dir, "devices");
+        std::fs::write(&devices, "<html>not a table</html>\n").unwrap();
+        let loads_before = std::fs::read(format.file(dir, "loads")).unwrap();
+
+        let error = export(&c, &format.destination(dir), &ExportOptions::default())
+            .await
+            .expect_err("a corrupt devices file must not be silently replaced");
+        let message = format!("{error:#}");
+        assert!(message.contains("devices."), "{format:?}: {message}");
+        assert_eq!(
+            std::fs::read(format.file(dir, "loads")).unwrap(),
+            loads_before,
+            "{format:?}: the run log is untouched"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&devices).unwrap(),
+            "<html>not a table</html>\n"
+        );
+    }
+}
