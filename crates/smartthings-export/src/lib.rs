@@ -29,7 +29,7 @@ mod files;
 mod parquet_file;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -47,6 +47,46 @@ pub enum Destination {
     Parquet(PathBuf),
     /// A directory of JSON Lines files, one per table.
     JsonLines(PathBuf),
+}
+
+impl Destination {
+    /// The database file or the directory.
+    pub fn path(&self) -> &Path {
+        match self {
+            Destination::DuckDb(path)
+            | Destination::Parquet(path)
+            | Destination::JsonLines(path) => path,
+        }
+    }
+
+    fn sink(&self) -> Result<Sink<'_>> {
+        Ok(match self {
+            Destination::JsonLines(dir) => Sink::Files(dir, files::Format::JsonLines),
+            #[cfg(feature = "parquet")]
+            Destination::Parquet(dir) => Sink::Files(dir, files::Format::Parquet),
+            #[cfg(not(feature = "parquet"))]
+            Destination::Parquet(_) => {
+                bail!(
+                    "this build has no Parquet writer (the `parquet` feature is off); use JSON Lines"
+                )
+            }
+            #[cfg(feature = "duckdb")]
+            Destination::DuckDb(path) => Sink::DuckDb(path),
+            #[cfg(not(feature = "duckdb"))]
+            Destination::DuckDb(_) => {
+                bail!(
+                    "this build has no DuckDB engine (the `duckdb` feature is off); use Parquet or JSON Lines"
+                )
+            }
+        })
+    }
+}
+
+/// The writer a destination needs, as far as this build has it.
+enum Sink<'a> {
+    Files(&'a Path, files::Format),
+    #[cfg(feature = "duckdb")]
+    DuckDb(&'a Path),
 }
 
 /// How a load runs.
@@ -179,6 +219,8 @@ pub async fn export(
             options.dataset
         );
     }
+    // Before any request: a format this build lacks fails at once.
+    let sink = destination.sink()?;
     let started = std::time::Instant::now();
     let started_at = Utc::now();
     let before = client.metrics().requests;
@@ -197,31 +239,16 @@ pub async fn export(
         started_at,
         requests,
     };
-    let (stats, path) = match destination {
-        Destination::JsonLines(dir) => (
-            files::write(dir, files::Format::JsonLines, &run, &rows)?,
-            dir,
-        ),
-        #[cfg(feature = "parquet")]
-        Destination::Parquet(dir) => (files::write(dir, files::Format::Parquet, &run, &rows)?, dir),
+    let stats = match sink {
+        Sink::Files(dir, format) => files::write(dir, format, &run, &rows)?,
         #[cfg(feature = "duckdb")]
-        Destination::DuckDb(path) => (duck::write(path, &run, &rows)?, path),
-        #[cfg(not(feature = "parquet"))]
-        Destination::Parquet(_) => {
-            bail!("this build has no Parquet writer (the `parquet` feature is off); use JSON Lines")
-        }
-        #[cfg(not(feature = "duckdb"))]
-        Destination::DuckDb(_) => {
-            bail!(
-                "this build has no DuckDB engine (the `duckdb` feature is off); use Parquet or JSON Lines"
-            )
-        }
+        Sink::DuckDb(path) => duck::write(path, &run, &rows)?,
     };
     Ok(LoadSummary {
         stats,
         requests,
         duration: started.elapsed(),
-        destination: path.display().to_string(),
+        destination: destination.path().display().to_string(),
     })
 }
 
