@@ -92,6 +92,20 @@ fn read_jsonl(path: &Path) -> Result<Vec<Value>> {
     Ok(rows)
 }
 
+/// The load numbers of the history files `load-NNNNNN.<ext>` in `dir`.
+fn history_numbers(dir: &Path) -> Vec<i64> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name();
+            let number = name.to_str()?.strip_prefix("load-")?.split('.').next()?;
+            number.parse().ok()
+        })
+        .collect()
+}
+
 /// Write one load into the directory `dir`.
 pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Result<LoadStats> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -128,9 +142,13 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
         .collect();
 
     let mut loads = format.read(&file("loads"), LOADS.columns)?;
+    let history_dir = dir.join("device_status_history");
+    // Numbered past both the run log and the history files, so a history
+    // file is never replaced even if `loads` was deleted.
     let load_id = loads
         .iter()
         .filter_map(|l| l["load_id"].as_i64())
+        .chain(history_numbers(&history_dir))
         .max()
         .unwrap_or(0)
         + 1;
@@ -144,7 +162,6 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
         format.write(&file(t.name), t.columns, rows)?;
     }
     if run.history && !changed.is_empty() {
-        let history_dir = dir.join("device_status_history");
         std::fs::create_dir_all(&history_dir)?;
         let columns: Vec<Column> = status.columns.iter().copied().chain([LOADED_AT]).collect();
         let history: Vec<Value> = changed

@@ -228,6 +228,26 @@ async fn a_directory_reload_marks_removed_devices_appends_loads_and_keeps_histor
         let second_history = format.rows(&history.join(&files[1]));
         assert_eq!(second_history.len(), 3);
         assert!(second_history.iter().all(|r| r["loaded_at"].is_string()));
+
+        // Without the run log, numbering continues past the history files.
+        std::fs::remove_file(format.file(dir, LOADS.name)).unwrap();
+        c.execute(&switches[0], [Command::switch_off()])
+            .await
+            .unwrap();
+        run(&c, format, dir).await;
+        let loads = format.rows(&format.file(dir, LOADS.name));
+        assert_eq!(loads.len(), 1);
+        assert_eq!(loads[0]["load_id"], 3);
+        assert_eq!(
+            format.rows(&history.join(&files[0])).len(),
+            first.stats.status_rows
+        );
+        assert_eq!(
+            format
+                .rows(&history.join(format!("load-000003.{ext}")))
+                .len(),
+            1
+        );
     }
 }
 
