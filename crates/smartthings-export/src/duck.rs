@@ -10,7 +10,7 @@ use duckdb::Connection;
 use duckdb::types::Value as Sql;
 use serde_json::Value;
 
-use crate::tables::{Kind, LOADED_AT, LOADS, Rows, TABLES, Table, of, stamp};
+use crate::tables::{HISTORY, Kind, LOADED_AT, LOADS, Rows, TABLES, Table, of, stamp};
 use crate::{LoadStats, Run};
 
 fn ident(name: &str) -> String {
@@ -56,10 +56,9 @@ fn create_tables(conn: &Connection, schema: &str, history: bool) -> Result<()> {
         ));
     }
     if history {
-        let status = crate::tables::table("device_status");
         ddl.push_str(&format!(
-            "CREATE TABLE IF NOT EXISTS {schema}.device_status_history ({});\n",
-            column_list(&[status.columns, &[LOADED_AT]].concat())
+            "CREATE TABLE IF NOT EXISTS {schema}.{HISTORY} ({});\n",
+            column_list(&crate::tables::history_columns())
         ));
     }
     ddl.push_str(&format!(
@@ -202,8 +201,9 @@ fn upsert(
     if history && table.name == "device_status" {
         conn.execute(
             &format!(
-                "INSERT INTO {schema}.device_status_history ({}, loaded_at) SELECT {}, CAST(? AS TIMESTAMPTZ) FROM {schema}.{}",
+                "INSERT INTO {schema}.{HISTORY} ({}, {}) SELECT {}, CAST(? AS TIMESTAMPTZ) FROM {schema}.{}",
                 names.join(", "),
+                ident(LOADED_AT.0),
                 casts.join(", "),
                 ident(&staging)
             ),

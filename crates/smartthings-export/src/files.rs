@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use crate::tables::{Column, LOADED_AT, LOADS, Rows, TABLES, of, stamp, table};
+use crate::tables::{
+    Column, HISTORY, LOADED_AT, LOADS, Rows, TABLES, history_columns, of, stamp, table,
+};
 use crate::{LoadStats, Run};
 
 /// A directory format.
@@ -142,7 +144,7 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
         .collect();
 
     let mut loads = format.read(&file("loads"), LOADS.columns)?;
-    let history_dir = dir.join("device_status_history");
+    let history_dir = dir.join(HISTORY);
     // Numbered past both the run log and the history files, so a history
     // file is never replaced even if `loads` was deleted.
     let load_id = loads
@@ -163,7 +165,6 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
     }
     if run.history && !changed.is_empty() {
         std::fs::create_dir_all(&history_dir)?;
-        let columns: Vec<Column> = status.columns.iter().copied().chain([LOADED_AT]).collect();
         let history: Vec<Value> = changed
             .iter()
             .map(|row| {
@@ -173,7 +174,7 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
             })
             .collect();
         let name = format!("load-{load_id:06}.{}", format.extension());
-        format.write(&history_dir.join(name), &columns, &history)?;
+        format.write(&history_dir.join(name), &history_columns(), &history)?;
     }
 
     let stats = LoadStats {

@@ -106,8 +106,16 @@ pub const LOADS: Table = Table {
     key: &["load_id"],
 };
 
-/// The column `device_status_history` adds to `device_status`'s.
+/// Where `--history` keeps the status rows each load found new or changed.
+pub const HISTORY: &str = "device_status_history";
+
+/// The column the history adds to `device_status`'s.
 pub const LOADED_AT: Column = ("loaded_at", Kind::Timestamp, "the load that saw the change");
+
+/// The history's columns: `device_status`'s, then [`LOADED_AT`].
+pub fn history_columns() -> Vec<Column> {
+    [table("device_status").columns, &[LOADED_AT]].concat()
+}
 
 /// Every table the export writes, with its documented columns.
 pub const TABLES: &[Table] = &[

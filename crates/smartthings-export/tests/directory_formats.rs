@@ -12,13 +12,11 @@ use smartthings_export::{Destination, ExportOptions, LoadSummary, export};
 use smartthings_ext::{Command, SmartThings};
 use smartthings_sim::{Config, Home, Simulator};
 
+mod support;
+
 async fn start(home: Home) -> (Simulator, SmartThings) {
     let sim = Simulator::start(home, Config::default()).await.unwrap();
-    let client = SmartThings::builder()
-        .token(sim.token())
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
+    let client = support::client(&sim);
     (sim, client)
 }
 

@@ -3,16 +3,12 @@
 use duckdb::Connection;
 use serde_json::Value;
 use smartthings_export::{Destination, ExportOptions, export};
-use smartthings_ext::{Command, SmartThings};
+use smartthings_ext::Command;
 use smartthings_sim::{Config, Home, Simulator};
 
-fn client(sim: &Simulator) -> SmartThings {
-    SmartThings::builder()
-        .token(sim.token())
-        .base_url(sim.base_url())
-        .build()
-        .unwrap()
-}
+mod support;
+
+use support::client;
 
 /// (device, component, capability, attribute) count of status bodies.
 fn attribute_count<'a>(statuses: impl Iterator<Item = &'a Value>) -> usize {
