@@ -175,7 +175,9 @@ async fn truncated_bodies_and_html_pages_are_typed_errors() {
             .build()
             .unwrap();
         let error = client
-            .device_status("80e26532-85d4-484c-b012-1c04f3d35f95")
+            .get_device_status()
+            .device_id("80e26532-85d4-484c-b012-1c04f3d35f95")
+            .send()
             .await
             .unwrap_err();
         assert_eq!(error.kind(), kind, "{error}");

@@ -1,13 +1,23 @@
 //! Every example response printed in seeds 003 and 004 decodes into the
 //! generated types, and so do the payloads the spec does not foresee.
 
-use serde_json::json;
-use smartthings::types::{
-    CapabilityStatus, CreateLocationRequest, Device, DeviceHealthState, DeviceStatus, DeviceType,
-    ListDevicesResponse, ListLocationsResponse, Location, LocationTemperatureScale,
+use serde_json::{Value, json};
+use smartthings_ext::types::{
+    CreateLocationRequest, Device, DeviceHealthState, DeviceType, ListDevicesResponse,
+    ListLocationsResponse, Location, LocationTemperatureScale,
 };
-use smartthings::{Lenient, LenientItems, OpenEnum};
+use smartthings_ext::{
+    Attribute, CapabilityStatus, ComponentStatus, DeviceStatus, Lenient, LenientItems, OpenEnum,
+};
 use smartthings_tests::{fixture, fixture_json};
+
+/// `capability.name` of a component's status.
+fn attribute<'a>(component: &'a ComponentStatus, capability: &str, name: &str) -> &'a Attribute {
+    component
+        .capability(capability)
+        .and_then(|c| c.attribute(name))
+        .unwrap_or_else(|| panic!("{capability}.{name}"))
+}
 
 fn decode<T: serde::de::DeserializeOwned>(name: &str) -> T {
     serde_json::from_str(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -77,13 +87,14 @@ fn seed003_include_status_and_health_device_decodes_with_embedded_status() {
         .iter()
         .find(|c| c.id.as_deref() == Some("healthCheck"))
         .unwrap();
-    let watch = &health_check.status.as_ref().unwrap()["DeviceWatch-DeviceStatus"];
+    let status = health_check.status.as_ref().unwrap();
+    let watch = status.attribute("DeviceWatch-DeviceStatus").unwrap();
     assert_eq!(watch.value, Some(json!("offline")));
     assert_eq!(
         watch.data.as_ref().unwrap()["reason"],
         json!("INVALID-ACCESS-TOKEN")
     );
-    let interval = &health_check.status.as_ref().unwrap()["checkInterval"];
+    let interval = status.attribute("checkInterval").unwrap();
     assert_eq!(interval.unit.as_deref(), Some("s"));
     assert_eq!(interval.value, Some(json!(60)));
 }
@@ -91,29 +102,34 @@ fn seed003_include_status_and_health_device_decodes_with_embedded_status() {
 #[test]
 fn seed003_capability_status_decodes() {
     let status: CapabilityStatus = decode("seed003/capability_status_switch.json");
-    assert_eq!(status["switch"].value, Some(json!("on")));
+    let switch = status.attribute("switch").unwrap();
+    assert_eq!(switch.value, Some(json!("on")));
     assert_eq!(
-        status["switch"].timestamp.as_deref(),
-        Some("2026-03-12T15:14:28.016Z")
+        switch.raw_timestamp,
+        Some(json!("2026-03-12T15:14:28.016Z"))
     );
 }
 
 #[test]
 fn seed003_full_status_decodes_with_nulls_and_object_values() {
     let status: DeviceStatus = decode("seed003/device_status_full.json");
-    let main = &status.components.as_ref().unwrap()["main"];
-    assert_eq!(main["switchLevel"]["level"].value, Some(json!(50)));
-    assert_eq!(main["switchLevel"]["level"].unit.as_deref(), Some("%"));
+    let main = &status.components["main"];
+    let level = attribute(main, "switchLevel", "level");
+    assert_eq!(level.value, Some(json!(50)));
+    assert_eq!(level.unit.as_deref(), Some("%"));
     assert_eq!(
-        main["colorTemperature"]["colorTemperature"].value,
+        attribute(main, "colorTemperature", "colorTemperature").value,
         Some(json!(2842))
     );
-    assert_eq!(main["colorControl"]["color"].value, None, "`value: null`");
+    // `value: null` is kept as sent, and is no value.
+    let color = attribute(main, "colorControl", "color");
+    assert_eq!(color.value, Some(Value::Null), "`value: null`");
+    assert_eq!(color.value(), None, "`value: null`");
     assert_eq!(
-        main["colorTemperature"]["colorTemperatureRange"].value,
+        attribute(main, "colorTemperature", "colorTemperatureRange").value,
         Some(json!({"maximum": 6500, "minimum": 1800}))
     );
-    assert_eq!(main.len(), 6);
+    assert_eq!(main.capabilities().count(), 6);
 }
 
 #[test]

@@ -1,16 +1,27 @@
 //! Devices: list, get, delete, status (full, component, capability), health,
 //! commands; and capabilities.
+//!
+//! Seed payloads go out raw, verbatim; other bodies through the typed
+//! `then.ok(..)` (see `tests/README.md`).
 
 use serde_json::json;
-use smartthings::types::{
+use smartthings_ext::types::{
     DeviceCommandRequest, DeviceCommandRequestCommandsItem, DeviceHealthState, DeviceType,
     ExecuteDeviceCommandsResponseResultsItemStatus as CommandStatus,
 };
-use smartthings::{LenientItems, OpenEnum};
+use smartthings_ext::{Attribute, ComponentStatus, LenientItems, OpenEnum};
 use smartthings_httpmock::MockServerExt;
 use smartthings_tests::fixture_json;
 
-use crate::harness::{Expect, check_declared_errors, client};
+use crate::harness::{Expect, check_declared_errors, client, typed};
+
+/// `capability.name` of a component's status.
+fn attribute<'a>(component: &'a ComponentStatus, capability: &str, name: &str) -> &'a Attribute {
+    component
+        .capability(capability)
+        .and_then(|c| c.attribute(name))
+        .unwrap_or_else(|| panic!("{capability}.{name}"))
+}
 
 const DEVICE: &str = "80e26532-85d4-484c-b012-1c04f3d35f95";
 
@@ -51,8 +62,7 @@ mod list_devices {
             .page(2)
             .send()
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         mock.assert();
         let items = page.items.unwrap();
         assert_eq!(items.valid().count(), 3);
@@ -87,10 +97,8 @@ mod list_devices {
             Some(OpenEnum::Known(DeviceHealthState::Offline))
         );
         let caps = device.components.unwrap()[0].capabilities.clone().unwrap();
-        assert_eq!(
-            caps[0].status.as_ref().unwrap()["mode"].value,
-            Some(json!("auto"))
-        );
+        let status = caps[0].status.as_ref().unwrap();
+        assert_eq!(status.attribute("mode").unwrap().value, Some(json!("auto")));
     }
 
     #[tokio::test]
@@ -121,8 +129,7 @@ mod get_device {
             .device_id("odd id/1?")
             .send()
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         mock.assert();
         assert_eq!(got.label.as_deref(), Some("Color & Tunable White Bulb"));
         assert_eq!(got.type_.unwrap().unknown(), Some("ZIGBEE"));
@@ -148,16 +155,17 @@ mod delete_device {
         let expect = Expect::delete(&format!("/devices/{DEVICE}"));
         let mock = server.delete_device(|when, then| {
             expect.apply(when.into_inner());
-            then.into_inner().status(200).json_body(json!({}));
+            // The typed `ok()` sends no body; the API sends `{}`.
+            then.ok().into_inner().json_body(json!({}));
         });
-        let response = client(&server)
+        // `()`: the 200 and its `{}` body were accepted.
+        let () = client(&server)
             .delete_device()
             .device_id(DEVICE)
             .send()
             .await
             .unwrap();
         mock.assert();
-        assert_eq!(response.status(), 200);
     }
 
     #[tokio::test]
@@ -189,13 +197,14 @@ mod get_device_status {
             .device_id(DEVICE)
             .send()
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         mock.assert();
-        let main = &status.components.unwrap()["main"];
-        assert_eq!(main["switch"]["switch"].value, Some(json!("on")));
+        let main = &status.components["main"];
+        assert_eq!(attribute(main, "switch", "switch").value, Some(json!("on")));
         assert_eq!(
-            main["colorTemperature"]["colorTemperature"].unit.as_deref(),
+            attribute(main, "colorTemperature", "colorTemperature")
+                .unit
+                .as_deref(),
             Some("K")
         );
     }
@@ -229,11 +238,13 @@ mod get_device_component_status {
             .component_id("outlet 1")
             .send()
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         mock.assert();
-        assert_eq!(status["switchLevel"]["level"].value, Some(json!(50)));
-        assert_eq!(status.len(), 6);
+        assert_eq!(
+            attribute(&status, "switchLevel", "level").value,
+            Some(json!(50))
+        );
+        assert_eq!(status.capabilities().count(), 6);
     }
 
     #[tokio::test]
@@ -275,13 +286,17 @@ mod get_device_capability_status {
             .capability_id("switch")
             .send()
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         mock.assert();
-        assert_eq!(status["switch"].value, Some(json!("on")));
+        let switch = status.attribute("switch").unwrap();
+        assert_eq!(switch.value, Some(json!("on")));
         assert_eq!(
-            status["switch"].timestamp.as_deref(),
-            Some("2026-03-12T15:14:28.016Z")
+            switch.raw_timestamp,
+            Some(json!("2026-03-12T15:14:28.016Z"))
+        );
+        assert_eq!(
+            switch.timestamp().unwrap().timestamp_millis(),
+            1_773_328_468_016
         );
     }
 
@@ -314,17 +329,16 @@ mod get_device_health {
         let expect = Expect::get(&format!("/devices/{DEVICE}/health"));
         let mock = server.get_device_health(|when, then| {
             expect.apply(when.into_inner());
-            then.into_inner().status(200).json_body(json!({
+            then.ok(&typed(json!({
                 "deviceId": DEVICE, "state": "ONLINE", "lastUpdatedDate": "2026-04-10T09:25:11.064Z"
-            }));
+            })));
         });
         let health = client(&server)
             .get_device_health()
             .device_id(DEVICE)
             .send()
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         mock.assert();
         assert_eq!(
             health.state,
@@ -379,10 +393,10 @@ mod execute_device_commands {
         let expect = Expect::post(&format!("/devices/{DEVICE}/commands")).body(body());
         let mock = server.execute_device_commands(|when, then| {
             expect.apply(when.into_inner());
-            then.into_inner().status(200).json_body(json!({"results": [
+            then.ok(&typed(json!({"results": [
                 {"id": "c1", "status": "ACCEPTED"},
                 {"id": "c2", "status": "QUEUED"}
-            ]}));
+            ]})));
         });
         let results = client(&server)
             .execute_device_commands()
@@ -391,7 +405,6 @@ mod execute_device_commands {
             .send()
             .await
             .unwrap()
-            .into_inner()
             .results
             .unwrap();
         mock.assert();
@@ -433,13 +446,13 @@ mod list_capabilities {
             .query("page", "1");
         let mock = server.list_capabilities(|when, then| {
             expect.apply(when.into_inner());
-            then.into_inner().status(200).json_body(json!({
+            then.ok(&typed(json!({
                 "items": [
                     {"id": "switch", "version": 1, "status": "live"},
                     {"id": "switchLevel", "version": 1, "status": "live"}
                 ],
                 "_links": {"next": {"href": "https://api.smartthings.com/v1/capabilities?max=200&page=2"}}
-            }));
+            })));
         });
         let page = client(&server)
             .list_capabilities()
@@ -447,8 +460,7 @@ mod list_capabilities {
             .page(1)
             .send()
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         mock.assert();
         let ids: Vec<_> = page
             .items

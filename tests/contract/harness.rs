@@ -3,12 +3,13 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use httpmock::MockServer;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use smartthings::types::ErrorBody;
-use smartthings::{Error, ResponseValue};
-use smartthings_ext::{RetryPolicy, SmartThings};
+use smartthings_ext::{Error, ErrorKind, RetryPolicy, SmartThings};
 
 pub const TOKEN: &str = "contract-test-token-5f1d";
 
@@ -100,6 +101,15 @@ impl Expect {
     }
 }
 
+/// `json` as an operation's typed response, for the typed helpers'
+/// `then.ok(&value)`. It must serialise back to exactly `json`, so that the
+/// mock sends what the test shows and the type loses nothing of it.
+pub fn typed<T: DeserializeOwned + Serialize>(json: Value) -> T {
+    let value: T = serde_json::from_value(json.clone()).expect("decodes");
+    assert_eq!(serde_json::to_value(&value).unwrap(), json, "round trip");
+    value
+}
+
 fn resolved_spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
@@ -139,31 +149,47 @@ pub fn declared_error_statuses(operation_id: &str) -> Vec<u16> {
         .collect()
 }
 
-fn error_body(status: u16) -> Value {
-    json!({
-        "requestId": format!("req-{status}-8d1c"),
-        "error": {
-            "code": format!("Code{status}"),
-            "message": format!("Message for {status}"),
-            "target": "deviceId",
-            "details": [{
-                "code": "Detail",
-                "target": "commands[0]",
-                "message": "outer detail",
-                "details": [{"code": "Inner", "message": "retry in 1500 millis", "details": []}]
-            }]
-        }
-    })
+/// The API's error body for `status`, with `requestId` first so that it is in
+/// the error's snippet (the start of the body).
+fn error_body(status: u16) -> String {
+    let error = json!({
+        "code": format!("Code{status}"),
+        "message": format!("Message for {status}"),
+        "target": "deviceId",
+        "details": [{
+            "code": "Detail",
+            "target": "commands[0]",
+            "message": "outer detail",
+            "details": [{"code": "Inner", "message": "retry in 1500 millis", "details": []}]
+        }]
+    });
+    format!(r#"{{"requestId":"req-{status}-8d1c","error":{error}}}"#)
+}
+
+/// The kind the client must give a declared error status.
+fn expected_kind(status: u16) -> ErrorKind {
+    match status {
+        401 => ErrorKind::Unauthorized,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        400 | 422 => ErrorKind::Validation,
+        429 => ErrorKind::RateLimited,
+        _ => panic!("no expected kind for a declared {status}: extend the harness"),
+    }
 }
 
 /// For each error status the spec declares for the operation, the server
-/// answers with the API's error body and the client must surface every
-/// field of it, typed.
+/// answers with the API's error body and the client's [`Error`] must
+/// surface every field of it, typed, with the status and its kind.
+///
+/// This mock stays a raw `server.mock_async`: the loop is generic over the
+/// operations, and each typed helper is a method of its own (see
+/// `tests/README.md`).
 pub async fn check_declared_errors<T, F, Fut>(operation_id: &str, expect: Expect, call: F)
 where
     T: std::fmt::Debug,
     F: Fn(SmartThings) -> Fut,
-    Fut: Future<Output = Result<ResponseValue<T>, Error<ErrorBody>>>,
+    Fut: Future<Output = Result<T, Error>>,
 {
     let statuses = declared_error_statuses(operation_id);
     for required in [401, 403, 429] {
@@ -177,28 +203,45 @@ where
         let mock = server
             .mock_async(|when, then| {
                 expect.apply(when);
+                // The error carries no response headers, so this one is sent
+                // (as the API does) but not asserted.
                 then.status(status)
                     .header("content-type", "application/json")
                     .header("x-ratelimit-remaining", "0")
-                    .json_body(error_body(status));
+                    .body(error_body(status));
             })
             .await;
         let result = call(client(&server)).await;
         mock.assert_async().await;
-        let Err(Error::ErrorResponse(response)) = result else {
-            panic!("{operation_id} {status}: expected a typed error, got {result:?}");
+        let error = match result {
+            Err(error) => error,
+            Ok(value) => panic!("{operation_id} {status}: expected an error, got {value:?}"),
         };
-        assert_eq!(response.status().as_u16(), status, "{operation_id}");
-        assert_eq!(response.headers()["x-ratelimit-remaining"], "0");
-        let body = response.into_inner();
-        assert_eq!(body.request_id, Some(format!("req-{status}-8d1c")));
-        let error = body.error.expect("error");
-        assert_eq!(error.code, Some(format!("Code{status}")));
-        assert_eq!(error.message, Some(format!("Message for {status}")));
-        assert_eq!(error.target.as_deref(), Some("deviceId"));
-        let details = error.details.expect("details");
-        assert_eq!(details[0].target.as_deref(), Some("commands[0]"));
-        let inner = details[0].details.as_ref().expect("nested details");
-        assert_eq!(inner[0].message.as_deref(), Some("retry in 1500 millis"));
+        let at = format!("{operation_id} {status}: {error}");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{at}");
+        assert_eq!(error.kind(), expected_kind(status), "{at}");
+        assert_eq!(error.attempts(), 1, "{at}: RetryPolicy::none()");
+        let request_id = format!("req-{status}-8d1c");
+        assert_eq!(error.request_id(), Some(request_id.as_str()), "{at}");
+        assert_eq!(error.code(), Some(format!("Code{status}").as_str()), "{at}");
+        assert_eq!(error.message(), format!("Message for {status}"), "{at}");
+        assert_eq!(error.target(), Some("deviceId"), "{at}");
+        let details = error.details();
+        assert_eq!(details.len(), 1, "{at}");
+        assert_eq!(details[0].target.as_deref(), Some("commands[0]"), "{at}");
+        assert_eq!(details[0].message.as_deref(), Some("outer detail"), "{at}");
+        let inner = details[0].details.as_deref().expect("nested details");
+        assert_eq!(
+            inner[0].message.as_deref(),
+            Some("retry in 1500 millis"),
+            "{at}"
+        );
+        let snippet = error.snippet().expect("an error response has a snippet");
+        assert!(
+            snippet.contains(&format!(r#""requestId":"{request_id}""#)),
+            "{at}: {snippet}"
+        );
+        let retry_after = (status == 429).then(|| Duration::from_millis(1500));
+        assert_eq!(error.retry_after(), retry_after, "{at}: the nested hint");
     }
 }

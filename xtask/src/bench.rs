@@ -36,7 +36,7 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<ExitCode> {
 fn codegen(root: &Path) -> Result<()> {
     let inputs = generate::Inputs {
         spec: root.join("spec/smartthings-openapi.yaml"),
-        overlay: Some(root.join("spec/overlay.yaml")),
+        overlays: crate::overlay_files(&root.join("spec/overlays"))?,
     };
     let mut times = Vec::new();
     let mut output = None;

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use progenitor::{CrateVers, GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use serde_json::Value;
 
+use crate::ext_builders;
 use crate::normalize::{self, SUPPORT_CRATE};
 use crate::overlay;
 
@@ -15,8 +16,8 @@ use crate::overlay;
 pub struct Inputs {
     /// The OpenAPI document (YAML or JSON).
     pub spec: PathBuf,
-    /// The overlay; `None` skips the overlay step.
-    pub overlay: Option<PathBuf>,
+    /// The overlays, applied in this order (empty: none).
+    pub overlays: Vec<PathBuf>,
 }
 
 /// One file the generator owns, relative to the workspace root.
@@ -36,6 +37,8 @@ pub struct Output {
 
 pub const CLIENT_FILE: &str = "crates/smartthings/src/generated.rs";
 pub const HTTPMOCK_FILE: &str = "crates/smartthings-httpmock/src/generated.rs";
+/// The operations as `smartthings_ext::SmartThings` offers them.
+pub const EXT_FILE: &str = "crates/smartthings-ext/src/generated.rs";
 /// The spec after the overlay, before normalisation: what tests, the
 /// simulator and the contract-coverage check read.
 pub const RESOLVED_FILE: &str = "spec/resolved/smartthings-openapi.json";
@@ -43,9 +46,9 @@ pub const RESOLVED_FILE: &str = "spec/resolved/smartthings-openapi.json";
 pub fn run(inputs: &Inputs) -> Result<Output> {
     let mut doc = read_document(&inputs.spec)?;
     let mut overlay_actions = 0;
-    if let Some(path) = &inputs.overlay {
+    for path in &inputs.overlays {
         let overlay_doc = read_document(path)?;
-        overlay_actions = overlay::apply(&mut doc, &overlay_doc, path)?;
+        overlay_actions += overlay::apply(&mut doc, &overlay_doc, path)?;
     }
     let resolved = serde_json::to_string_pretty(&doc)? + "\n";
 
@@ -75,15 +78,26 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
     let mock = guarded(|| mock_gen.httpmock(&mock_view, SUPPORT_CRATE))
         .map_err(|e| explain(&api, &inputs.spec, e))?;
 
+    let mut client: syn::File = syn::parse2(checked_path_segments(client))
+        .context("progenitor produced code that does not parse")?;
+    derive_default_for_open_structs(&mut client);
+    import_checked_encode_path(&mut client);
+    let ext = ext_builders::generate(&client)
+        .with_context(|| format!("wrapping the operations of {}", inputs.spec.display()))?;
+
     Ok(Output {
         files: vec![
             GeneratedFile {
                 path: CLIENT_FILE.into(),
-                contents: format(&header, client)?,
+                contents: format(&header, quote::quote!(#client))?,
             },
             GeneratedFile {
                 path: HTTPMOCK_FILE.into(),
                 contents: format(&header, mock)?,
+            },
+            GeneratedFile {
+                path: EXT_FILE.into(),
+                contents: format(&header, ext)?,
             },
             GeneratedFile {
                 path: RESOLVED_FILE.into(),
@@ -95,6 +109,132 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
         overlay_actions,
         report,
     })
+}
+
+/// A path parameter of `.` or `..` (or nothing) would not stay one segment:
+/// URL parsing folds `/devices/../status` into `/status` even when the dots
+/// are percent-encoded (WHATWG URL). Every `encode_path(x)` in the generated
+/// client becomes `encode_path(x).map_err(Error::InvalidRequest)?`, calling
+/// the support crate's checked version, so such a value is refused before
+/// anything is sent.
+fn checked_path_segments(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let mut out = Vec::new();
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Ident(ident) if ident == "encode_path" => {
+                let call = matches!(
+                    tokens.peek(),
+                    Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis
+                );
+                out.push(TokenTree::Ident(ident));
+                if call {
+                    let arguments = tokens.next().expect("peeked");
+                    out.push(arguments);
+                    out.extend(quote::quote!(.map_err(Error::InvalidRequest)?));
+                }
+            }
+            TokenTree::Group(group) => {
+                let mut inner =
+                    Group::new(group.delimiter(), checked_path_segments(group.stream()));
+                inner.set_span(group.span());
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// `use progenitor_client::{encode_path, ..}` becomes `use crate::encode_path`
+/// plus the rest (see [`checked_path_segments`]).
+fn import_checked_encode_path(file: &mut syn::File) {
+    for item in &mut file.items {
+        let syn::Item::Use(import) = item else {
+            continue;
+        };
+        let syn::UseTree::Path(path) = &mut import.tree else {
+            continue;
+        };
+        if path.ident != "progenitor_client" {
+            continue;
+        }
+        let syn::UseTree::Group(group) = path.tree.as_mut() else {
+            continue;
+        };
+        let before = group.items.len();
+        group.items = group
+            .items
+            .iter()
+            .filter(|tree| !matches!(tree, syn::UseTree::Name(n) if n.ident == "encode_path"))
+            .cloned()
+            .collect();
+        if group.items.len() < before {
+            file.items.insert(
+                0,
+                syn::parse_quote!(
+                    use crate::encode_path;
+                ),
+            );
+            return;
+        }
+    }
+}
+
+/// typify derives no `Default` for a struct with a flattened `extra` map (it
+/// counts the map as required), though an empty map is the right default.
+/// Response structs whose other fields are all optional get it back, so that
+/// `Device { label: .., ..Default::default() }` works as it did before
+/// unknown fields were kept.
+fn derive_default_for_open_structs(file: &mut syn::File) {
+    fn defaults(ty: &syn::Type) -> bool {
+        let syn::Type::Path(path) = ty else {
+            return false;
+        };
+        let last = path.path.segments.last().map(|s| s.ident.to_string());
+        matches!(
+            last.as_deref(),
+            Some("Option" | "Vec" | "Map" | "BTreeMap" | "HashMap")
+        )
+    }
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = &mut module.content else {
+            continue;
+        };
+        for item in items {
+            let syn::Item::Struct(strukt) = item else {
+                continue;
+            };
+            let syn::Fields::Named(fields) = &strukt.fields else {
+                continue;
+            };
+            let open = fields
+                .named
+                .iter()
+                .any(|f| f.ident.as_ref().is_some_and(|i| i == "extra"));
+            if !open || !fields.named.iter().all(|f| defaults(&f.ty)) {
+                continue;
+            }
+            for attr in &mut strukt.attrs {
+                if !attr.path().is_ident("derive") {
+                    continue;
+                }
+                let Ok(mut derives) = attr.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                ) else {
+                    continue;
+                };
+                if !derives.iter().any(|d| d.is_ident("Default")) {
+                    derives.push(syn::parse_quote!(Default));
+                    *attr = syn::parse_quote!(#[derive(#derives)]);
+                }
+            }
+        }
+    }
 }
 
 /// progenitor's httpmock generator cannot match array query parameters
@@ -162,11 +302,11 @@ fn header(inputs: &Inputs) -> String {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    let overlay = inputs
-        .overlay
-        .as_deref()
+    let overlay: String = inputs
+        .overlays
+        .iter()
         .map(|p| format!(" + {}", name(p)))
-        .unwrap_or_default();
+        .collect();
     format!(
         "// @generated by `cargo xtask regen` from {}{overlay}. Do not edit by hand:\n\
          // change the spec, the overlay or the generator (xtask/) and regenerate.\n\n",

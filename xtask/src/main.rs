@@ -2,6 +2,7 @@
 //! every spec update; `regen --check` is the drift gate CI runs.
 
 mod bench;
+mod ext_builders;
 mod generate;
 mod normalize;
 mod overlay;
@@ -30,7 +31,8 @@ enum Command {
         /// The OpenAPI document [default: spec/smartthings-openapi.yaml].
         #[arg(long)]
         spec: Option<PathBuf>,
-        /// The overlay [default: overlay.yaml beside the spec; skipped if absent].
+        /// An overlay file, or a directory of them applied in name order
+        /// [default: overlays/ beside the spec; skipped if absent].
         #[arg(long)]
         overlay: Option<PathBuf>,
         /// Apply no overlay, even if one sits beside the spec.
@@ -78,15 +80,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     let root = workspace_root();
     let spec = spec.unwrap_or_else(|| root.join("spec/smartthings-openapi.yaml"));
-    let overlay = match (overlay, no_overlay) {
-        (_, true) => None,
-        (Some(path), false) => Some(path),
-        (None, false) => Some(spec.with_file_name("overlay.yaml")).filter(|p| p.exists()),
+    let overlays = match (overlay, no_overlay) {
+        (_, true) => Vec::new(),
+        (Some(path), false) => overlay_files(&path)?,
+        (None, false) => {
+            let beside = spec.with_file_name("overlays");
+            if beside.is_dir() {
+                overlay_files(&beside)?
+            } else {
+                Vec::new()
+            }
+        }
     };
     let out = out.unwrap_or(root);
 
     let started = Instant::now();
-    let output = generate::run(&generate::Inputs { spec, overlay })?;
+    let output = generate::run(&generate::Inputs { spec, overlays })?;
     let lines: usize = output
         .files
         .iter()
@@ -134,17 +143,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!(
-        "regen: {} operations, {} types ({} open enums, {} lenient lists), {} overlay actions, \
-         {lines} lines written in {} files, {:.2} s",
+        "regen: {} operations, {} types ({} open enums, {} lenient lists, {} objects keeping \
+         unknown fields, {} hand-written), {} overlay actions, {lines} lines written in {} files, \
+         {:.2} s",
         output.operations,
         output.types,
         output.report.open_enums.len(),
         output.report.lenient_lists,
+        output.report.open_objects,
+        output.report.substituted.len(),
         output.overlay_actions,
         output.files.len(),
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The overlay at `path`, or every overlay in the directory `path`, in name
+/// order (one file per area keeps each readable as the spec grows).
+pub fn overlay_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in
+        std::fs::read_dir(path).with_context(|| format!("cannot read {}", path.display()))?
+    {
+        let file = entry?.path();
+        let overlay = file
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json");
+        if overlay && file.is_file() {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 fn truncate(text: &str, max_lines: usize) -> String {

@@ -15,6 +15,14 @@
 //!   fail a decode; the ext crate parses them leniently); the `items` of a
 //!   list response are `smartthings::Lenient<T>`, so one odd item never fails
 //!   a page.
+//! * Response objects keep what they do not declare: an object schema with
+//!   properties gets `additionalProperties: {}`, which the generator turns
+//!   into a flattened `extra` map, so re-encoding a decoded response gives
+//!   back every field the server sent.
+//! * The device-status schemas are not generated: the support crate's
+//!   lossless status model (`smartthings::status`) stands in for them, so the
+//!   status operations, the status embedded in device lists and the typed
+//!   views all speak one type.
 //! * Everywhere: `format: uuid` is dropped, because SmartThings ids are opaque
 //!   strings that the caller must be able to pass back verbatim.
 //! * Request side otherwise stays strict: enums closed, required fields
@@ -34,9 +42,23 @@ pub const METHODS: [&str; 8] = [
 /// The crate the generated code lives in (see `x-rust-type` in typify).
 pub const SUPPORT_CRATE: &str = "smartthings";
 
+/// Schemas the support crate implements by hand, by name in the spec, and
+/// the type that stands in for each (a path inside [`SUPPORT_CRATE`]).
+/// A spec without them is left as it is.
+pub const SUBSTITUTES: [(&str, &str); 4] = [
+    ("DeviceStatus", "status::DeviceStatus"),
+    ("ComponentStatus", "status::ComponentStatus"),
+    ("CapabilityStatus", "status::CapabilityStatus"),
+    ("AttributeState", "status::Attribute"),
+];
+
 /// What normalisation changed, for the summary line and for tests.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Response objects that keep undeclared fields in an `extra` map.
+    pub open_objects: usize,
+    /// Schemas replaced by a hand-written type of the support crate.
+    pub substituted: Vec<String>,
     /// Response enums turned into `OpenEnum`.
     pub open_enums: Vec<String>,
     /// List responses whose items became `Lenient`.
@@ -52,6 +74,16 @@ pub fn normalize(doc: &mut Value) -> Result<Report> {
         doc["components"]["schemas"] = json!({});
     }
     strip_uuid_formats(doc);
+    for (name, path) in SUBSTITUTES {
+        if let Some(schema) = schemas_mut(doc).get_mut(name) {
+            let description = schema.get("description").cloned();
+            *schema = json!({ "x-rust-type": rust_type(path, None) });
+            if let Some(description) = description {
+                schema["description"] = description;
+            }
+            report.substituted.push(name.to_owned());
+        }
+    }
 
     let request_roots = request_roots(doc);
     let response_roots = response_roots(doc);
@@ -369,12 +401,12 @@ fn strip_uuid_formats(node: &mut Value) {
     }
 }
 
-fn rust_type(path: &str, parameter: Value) -> Value {
+fn rust_type(path: &str, parameter: Option<Value>) -> Value {
     json!({
         "crate": SUPPORT_CRATE,
         "version": "*",
         "path": format!("{SUPPORT_CRATE}::{path}"),
-        "parameters": [parameter],
+        "parameters": parameter.into_iter().collect::<Vec<_>>(),
     })
 }
 
@@ -391,7 +423,7 @@ fn wrap_list_items(schema: &mut Value, hint: &str, hoisted: &mut Map<String, Val
         hoisted.insert(name.clone(), item.clone());
         json!({ "$ref": format!("{SCHEMA_PREFIX}{name}") })
     };
-    *item = json!({ "x-rust-type": rust_type("Lenient", parameter) });
+    *item = json!({ "x-rust-type": rust_type("Lenient", Some(parameter)) });
 }
 
 /// A property whose Rust type defaults when absent (a `Vec` or a map) must
@@ -429,7 +461,12 @@ impl Loosener<'_> {
             map.remove("maxLength");
         }
         map.remove("required");
-        if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+        if map.contains_key("properties")
+            && matches!(map.get("additionalProperties"), None | Some(Value::Bool(_)))
+        {
+            map.insert("additionalProperties".into(), json!({}));
+            self.report.open_objects += 1;
+        } else if map.get("additionalProperties") == Some(&Value::Bool(false)) {
             map.remove("additionalProperties");
         }
         if let Some(Value::Object(properties)) = map.get_mut("properties") {
@@ -476,7 +513,7 @@ impl Loosener<'_> {
             "x-rust-type".into(),
             rust_type(
                 "OpenEnum",
-                json!({ "$ref": format!("{SCHEMA_PREFIX}{name}") }),
+                Some(json!({ "$ref": format!("{SCHEMA_PREFIX}{name}") })),
             ),
         );
     }
@@ -567,5 +604,48 @@ mod tests {
             d.pointer("/paths/~1things/post/parameters/0/schema/format")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn response_objects_keep_unknown_fields_and_requests_stay_closed() {
+        let mut d = doc();
+        let report = normalize(&mut d).unwrap();
+        let thing = &d["components"]["schemas"]["Thing"];
+        assert_eq!(thing["additionalProperties"], json!({}));
+        assert!(
+            d["components"]["schemas"]["ThingInput"]
+                .get("additionalProperties")
+                .is_none(),
+            "request bodies are not widened"
+        );
+        let list = d
+            .pointer("/paths/~1things/get/responses/200/content/application~1json/schema")
+            .unwrap();
+        assert_eq!(
+            list["additionalProperties"],
+            json!({}),
+            "the page object too"
+        );
+        assert_eq!(report.open_objects, 2);
+    }
+
+    #[test]
+    fn status_schemas_are_replaced_by_the_support_crate_model() {
+        let mut d = doc();
+        d["components"]["schemas"]["DeviceStatus"] = json!({
+            "description": "full status",
+            "type": "object",
+            "properties": {"components": {"type": "object"}}
+        });
+        let report = normalize(&mut d).unwrap();
+        assert_eq!(report.substituted, ["DeviceStatus"]);
+        let status = &d["components"]["schemas"]["DeviceStatus"];
+        assert_eq!(
+            status["x-rust-type"]["path"],
+            "smartthings::status::DeviceStatus"
+        );
+        assert_eq!(status["x-rust-type"]["parameters"], json!([]));
+        assert_eq!(status["description"], "full status");
+        assert!(status.get("properties").is_none());
     }
 }

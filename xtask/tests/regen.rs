@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const GENERATED: [&str; 3] = [
+const GENERATED: [&str; 4] = [
     "crates/smartthings/src/generated.rs",
     "crates/smartthings-httpmock/src/generated.rs",
+    "crates/smartthings-ext/src/generated.rs",
     "spec/resolved/smartthings-openapi.json",
 ];
 
@@ -214,4 +215,41 @@ fn the_spec_keeps_the_published_text_byte_for_byte() {
             "spec/published differs from seed 001"
         );
     }
+}
+
+#[test]
+fn an_overlay_directory_applies_its_files_in_name_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlays = dir.path().join("overlays");
+    std::fs::create_dir(&overlays).unwrap();
+    // The second file extends what the first adds: in any other order its
+    // target would match nothing.
+    std::fs::write(
+        overlays.join("10-add.yaml"),
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: $.components.schemas\n    description: seed 003 test\n    update: {Extra: {type: object, properties: {a: {type: string}}}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        overlays.join("20-extend.yaml"),
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: $.components.schemas.Extra.properties\n    description: seed 003 test\n    update: {b: {type: integer}}\n",
+    )
+    .unwrap();
+    std::fs::write(overlays.join("notes.txt"), "not an overlay").unwrap();
+    let spec = root().join("xtask/tests/alt-spec/smartthings-alt.yaml");
+    let run = xtask(&[
+        "regen",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--overlay",
+        overlays.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(text(&run.stdout).contains("2 overlay actions"));
+    let resolved = std::fs::read_to_string(dir.path().join(GENERATED[3])).unwrap();
+    let resolved: serde_json::Value = serde_json::from_str(&resolved).unwrap();
+    let extra = &resolved["components"]["schemas"]["Extra"]["properties"];
+    assert_eq!(extra["a"]["type"], "string");
+    assert_eq!(extra["b"]["type"], "integer");
 }

@@ -59,6 +59,16 @@ impl Destination {
         }
     }
 
+    /// Whether this build can write this destination (DuckDB and Parquet are
+    /// features of the crate).
+    pub fn is_available(&self) -> bool {
+        match self {
+            Destination::JsonLines(_) => true,
+            Destination::Parquet(_) => cfg!(feature = "parquet"),
+            Destination::DuckDb(_) => cfg!(feature = "duckdb"),
+        }
+    }
+
     fn sink(&self) -> Result<Sink<'_>> {
         Ok(match self {
             Destination::JsonLines(dir) => Sink::Files(dir, files::Format::JsonLines),

@@ -14,11 +14,11 @@ use crate::retry::RetryPolicy;
 use crate::token::{TOKEN_ENV, Token};
 use crate::transport::{Metrics, SmartThingsTransport};
 
-/// The SmartThings client: the generated operations (through [`api`] or
-/// `Deref`) plus pagination, bulk status and the snapshot, all behind one
-/// transport that authenticates, rate-limits and retries.
-///
-/// [`api`]: SmartThings::api
+/// The SmartThings client: every operation of the API as a builder method
+/// (`client.get_device().device_id(id).send()`), plus paged streams, typed
+/// commands, bulk status and the snapshot, all behind one transport that
+/// authenticates, rate-limits and retries. Every call returns
+/// `Result<T, `[`Error`]`>`.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), smartthings_ext::Error> {
@@ -37,21 +37,19 @@ use crate::transport::{Metrics, SmartThingsTransport};
 /// ```
 #[derive(Clone)]
 pub struct SmartThings {
-    api: smartthings::Client,
+    /// The generated client; reachable only through this crate's builders,
+    /// whose `send` keeps every detail of a failed call.
+    pub(crate) api: smartthings::Client,
     pub(crate) http: reqwest::Client,
     pub(crate) transport: Arc<SmartThingsTransport>,
+    /// The most pages one list may take (see [`ClientBuilder::max_pages`]).
+    pub(crate) max_pages: u32,
 }
 
 impl SmartThings {
     /// Start configuring a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
-    }
-
-    /// The generated client; every operation goes through this client's
-    /// transport.
-    pub fn api(&self) -> &smartthings::Client {
-        &self.api
     }
 
     /// The configured base URL.
@@ -62,14 +60,6 @@ impl SmartThings {
     /// What the client has done so far (requests, retries, 429s, waits).
     pub fn metrics(&self) -> Metrics {
         self.transport.counters.snapshot()
-    }
-}
-
-impl std::ops::Deref for SmartThings {
-    type Target = smartthings::Client;
-
-    fn deref(&self) -> &Self::Target {
-        &self.api
     }
 }
 
@@ -109,6 +99,9 @@ pub struct ClientBuilder {
     user_agent: String,
     retry: RetryPolicy,
     rate_limits: RateLimitPolicy,
+    max_pages: u32,
+    max_body: u64,
+    https_proxy: Option<String>,
 }
 
 impl Default for ClientBuilder {
@@ -121,6 +114,11 @@ impl Default for ClientBuilder {
             user_agent: concat!("smartthings-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             rate_limits: RateLimitPolicy::default(),
+            // 2 000 000 devices at 200 a page: no real account, and a server
+            // that pages forever is stopped.
+            max_pages: 10_000,
+            max_body: crate::transport::DEFAULT_MAX_BODY,
+            https_proxy: None,
         }
     }
 }
@@ -183,9 +181,43 @@ impl ClientBuilder {
         self
     }
 
+    /// The most pages one list may take before it ends with a
+    /// [`ErrorKind::Pagination`] error (default 10 000).
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = pages.max(1);
+        self
+    }
+
+    /// The largest response body the client reads (default 64 MiB); a
+    /// larger one fails the call with [`ErrorKind::TooLarge`].
+    pub fn max_body_bytes(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Send requests through this proxy (`http://proxy:3128`). Used only
+    /// for an `https` base URL, where the proxy tunnels TLS and never sees
+    /// the token; never for loopback. Without it no proxy is used, whatever
+    /// `HTTP_PROXY`/`HTTPS_PROXY` say: a proxy from the environment would
+    /// receive the token in clear for an `http` base URL.
+    pub fn https_proxy(mut self, url: impl Into<String>) -> Self {
+        self.https_proxy = Some(url.into());
+        self
+    }
+
     /// Validate and build.
     pub fn build(self) -> Result<SmartThings, Error> {
         let token = resolve_token(self.token, Token::from_env())?;
+        if token.authorization().is_none() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "the token contains characters an HTTP header cannot carry",
+            ));
+        }
+        self.retry
+            .check()
+            .and_then(|()| self.rate_limits.check())
+            .map_err(|why| Error::new(ErrorKind::Config, why))?;
         let base = parse_base(&self.base_url)?;
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::new(ErrorKind::Config, "the user agent is not a valid header"))?;
@@ -196,19 +228,31 @@ impl ClientBuilder {
         if let Some(timeout) = self.timeout {
             http = http.timeout(timeout);
         }
+        // No proxy from the environment: see `https_proxy`.
+        http = http.no_proxy();
+        if let Some(proxy) = &self.https_proxy
+            && base.scheme() == "https"
+            && !is_loopback(&base)
+        {
+            let proxy = reqwest::Proxy::https(proxy.as_str())
+                .map_err(|e| Error::new(ErrorKind::Config, format!("proxy {proxy:?}: {e}")))?;
+            http = http.proxy(proxy);
+        }
         let http = http
             // SmartThings does not redirect; following one could carry the
             // request somewhere the caller never configured.
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::new(ErrorKind::Config, format!("HTTP client: {e}")))?;
-        let transport = Arc::new(SmartThingsTransport::new(
+        let mut transport = SmartThingsTransport::new(
             base.clone(),
             Some(token),
             user_agent,
             self.retry,
             Limiter::new(self.rate_limits),
-        ));
+        );
+        transport.max_body = self.max_body;
+        let transport = Arc::new(transport);
         let api = smartthings::Client::new_with_client(
             base.as_str().trim_end_matches('/'),
             http.clone(),
@@ -218,6 +262,7 @@ impl ClientBuilder {
             api,
             http,
             transport,
+            max_pages: self.max_pages,
         })
     }
 }

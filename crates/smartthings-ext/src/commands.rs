@@ -209,17 +209,12 @@ impl SmartThings {
         if body.commands.is_empty() {
             return Err(invalid("no commands to send".into()));
         }
-        let response = match self
-            .api()
+        let response = self
             .execute_device_commands()
             .device_id(device_id)
             .body(body)
             .send()
-            .await
-        {
-            Ok(response) => response.into_inner(),
-            Err(e) => return Err(Error::from_api(e).await),
-        };
+            .await?;
         Ok(response
             .results
             .unwrap_or_default()

@@ -9,7 +9,6 @@ use smartthings::InvalidItem;
 use smartthings::types::{ErrorBody, ErrorDetail};
 
 use crate::retry::retry_hint;
-use crate::transport::ATTEMPTS_HEADER;
 
 /// What went wrong, in the categories callers act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -38,6 +37,8 @@ pub enum ErrorKind {
     Pagination,
     /// The client was configured wrongly.
     Config,
+    /// The response body was larger than the client accepts.
+    TooLarge,
 }
 
 /// An error from the SmartThings API or from getting to it.
@@ -52,6 +53,8 @@ struct Inner {
     kind: ErrorKind,
     status: Option<StatusCode>,
     body: Option<ErrorBody>,
+    /// The `x-request-id` header, for bodies that carry none.
+    header_request_id: Option<String>,
     message: String,
     retry_after: Option<Duration>,
     attempts: u32,
@@ -66,6 +69,7 @@ impl Error {
             kind,
             status: None,
             body: None,
+            header_request_id: None,
             message: message.into(),
             retry_after: None,
             attempts: 0,
@@ -114,9 +118,14 @@ impl Error {
         self.0.status
     }
 
-    /// The server's request id; quote it to SmartThings support.
+    /// The server's request id (from the error body, else the
+    /// `x-request-id` header); quote it to SmartThings support.
     pub fn request_id(&self) -> Option<&str> {
-        self.0.body.as_ref()?.request_id.as_deref()
+        self.0
+            .body
+            .as_ref()
+            .and_then(|b| b.request_id.as_deref())
+            .or(self.0.header_request_id.as_deref())
     }
 
     fn detail(&self) -> Option<&ErrorDetail> {
@@ -152,7 +161,7 @@ impl Error {
         self.0.retry_after
     }
 
-    /// How many attempts were made (0 when nothing was sent).
+    /// How many requests were put on the wire (0 when nothing was sent).
     pub fn attempts(&self) -> u32 {
         self.0.attempts
     }
@@ -162,35 +171,46 @@ impl Error {
         self.0.attempts > 1
     }
 
-    /// The start of a body that could not be decoded.
+    /// The start of the response body (an error page, a body that did not
+    /// decode), or of an odd list item.
     pub fn snippet(&self) -> Option<&str> {
         self.0.snippet.as_deref()
     }
 
-    /// An error for a response with an error status: its kind, status,
-    /// attempt count and, for a 429, the server's hint (the same one the
-    /// transport waited on).
-    fn for_status(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+    pub(crate) fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.0.retry_after = Some(wait);
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.0.attempts = attempts;
+        self
+    }
+
+    /// The status and request id of the response this error is about.
+    pub(crate) fn with_response(mut self, status: StatusCode, headers: &HeaderMap) -> Self {
+        self.0.status = Some(status);
+        self.0.header_request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        self
+    }
+
+    /// An error for a response with an error status and its raw body: the
+    /// status decides the kind, whatever the body is (JSON, an HTML page,
+    /// nothing, a cut-off text); the body adds what it can.
+    pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
         let mut error = Self::new(
             kind_of(status),
             status.canonical_reason().unwrap_or("error"),
-        );
-        error.0.status = Some(status);
-        error.0.attempts = attempts(headers);
+        )
+        .with_response(status, headers);
         if status == StatusCode::TOO_MANY_REQUESTS {
             error.0.retry_after = retry_hint(headers, body);
         }
-        error
-    }
-
-    /// An error for a response with an error status and its raw body.
-    pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
-        let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
-        let mut error = Self::for_status(status, headers, body);
-        if parsed.as_ref().is_none_or(|b| b.error.is_none()) {
-            error.0.snippet = Some(snippet(body));
-        }
-        error.0.body = parsed;
+        error.0.snippet = Some(snippet(body));
+        error.0.body = serde_json::from_slice(body).ok();
         error
     }
 
@@ -231,57 +251,11 @@ impl Error {
         };
         Self::new(kind, message).with_source(without_url(cause))
     }
-
-    /// Convert an error of the generated client, reading the body of an
-    /// undocumented response for its snippet.
-    pub async fn from_api(error: smartthings::Error<ErrorBody>) -> Self {
-        match error {
-            smartthings::Error::UnexpectedResponse(response) => {
-                let status = response.status();
-                let headers = response.headers().clone();
-                match response.bytes().await {
-                    Ok(body) => Self::from_response(status, &headers, &body),
-                    Err(e) => {
-                        let mut error = Self::body(e);
-                        error.0.status = Some(status);
-                        error
-                    }
-                }
-            }
-            other => Self::from(other),
-        }
-    }
-}
-
-impl From<smartthings::Error<ErrorBody>> for Error {
-    /// The synchronous conversion; an undocumented response keeps its status
-    /// but not its body (use [`Error::from_api`] for that).
-    fn from(error: smartthings::Error<ErrorBody>) -> Self {
-        use smartthings::Error as E;
-        match error {
-            E::ErrorResponse(response) => {
-                let (status, headers) = (response.status(), response.headers().clone());
-                let body = response.into_inner();
-                let raw = serde_json::to_vec(&body).unwrap_or_default();
-                let mut error = Self::for_status(status, &headers, &raw);
-                error.0.body = Some(body);
-                error
-            }
-            E::UnexpectedResponse(response) => {
-                Self::for_status(response.status(), response.headers(), b"")
-            }
-            E::InvalidResponsePayload(body, cause) => Self::decode(&body, cause),
-            E::ResponseBodyError(e) => Self::body(e),
-            E::CommunicationError(e) | E::InvalidUpgrade(e) => Self::transport(e),
-            E::InvalidRequest(message) => Self::new(ErrorKind::Validation, message),
-            E::Custom(message) => Self::new(ErrorKind::Transport, message),
-        }
-    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(status) = self.0.status {
+        if let Some(status) = self.0.status.filter(|s| !s.is_success()) {
             write!(f, "{}", status.as_u16())?;
             if let Some(code) = self.code() {
                 write!(f, " {code}")?;
@@ -299,7 +273,8 @@ impl fmt::Display for Error {
         if let Some(wait) = self.0.retry_after {
             write!(f, "; retry in {:.1} s", wait.as_secs_f64())?;
         }
-        if let Some(snippet) = &self.0.snippet {
+        // A body the server explained in JSON is already in the message.
+        if let Some(snippet) = self.0.snippet.as_ref().filter(|_| self.detail().is_none()) {
             write!(f, "; body starts: {snippet:?}")?;
         }
         Ok(())
@@ -325,14 +300,6 @@ fn kind_of(status: StatusCode) -> ErrorKind {
         500..=599 => ErrorKind::Server,
         _ => ErrorKind::Http,
     }
-}
-
-fn attempts(headers: &HeaderMap) -> u32 {
-    headers
-        .get(ATTEMPTS_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
 }
 
 /// The first 120 characters of a body, for error messages.

@@ -1,6 +1,7 @@
 //! One stream per list operation.
 
 use futures::FutureExt;
+use futures::future::BoxFuture;
 use smartthings::types::{
     App, CapabilitySummary, Device, Location, Room, Rule, Scene, Subscription,
 };
@@ -8,6 +9,17 @@ use smartthings::types::{
 use crate::client::SmartThings;
 use crate::error::Error;
 use crate::paginate::ItemStream;
+
+/// A page request that owns its client, as a stream's next step must.
+fn page<P, F>(
+    client: &SmartThings,
+    fetch: impl FnOnce(SmartThings) -> F,
+) -> BoxFuture<'static, Result<P, Error>>
+where
+    F: Future<Output = Result<P, Error>> + Send + 'static,
+{
+    fetch(client.clone()).boxed()
+}
 
 /// Filters of the device list (seed 003).
 #[derive(Clone, Debug, Default)]
@@ -81,9 +93,8 @@ impl SmartThings {
     /// # Ok(()) }
     /// ```
     pub fn devices(&self, query: DeviceQuery) -> ItemStream<Device> {
-        let api = self.api().clone();
-        let first = async move {
-            let mut request = api.list_devices();
+        let first = page(self, |client| async move {
+            let mut request = client.list_devices();
             if !query.capabilities.is_empty() {
                 request = request.capability(query.capabilities);
             }
@@ -105,46 +116,43 @@ impl SmartThings {
             {
                 request = request.max(size);
             }
-            request.send().await.map(|r| r.into_inner())
-        };
-        self.paginate("list_devices", api_future(first))
+            request.send().await
+        });
+        self.paginate("list_devices", first)
     }
 
     /// Every location.
     pub fn locations(&self) -> ItemStream<Location> {
-        let api = self.api().clone();
         self.paginate(
             "list_locations",
-            api_future(async move { api.list_locations().send().await.map(|r| r.into_inner()) }),
+            page(self, |client| async move {
+                client.list_locations().send().await
+            }),
         )
     }
 
     /// The rooms of a location.
     pub fn rooms(&self, location_id: &str) -> ItemStream<Room> {
-        let (api, location) = (self.api().clone(), location_id.to_owned());
+        let location = location_id.to_owned();
         self.paginate(
             "list_rooms",
-            api_future(async move {
-                api.list_rooms()
-                    .location_id(location)
-                    .send()
-                    .await
-                    .map(|r| r.into_inner())
+            page(self, |client| async move {
+                client.list_rooms().location_id(location).send().await
             }),
         )
     }
 
     /// Scenes, of one location or of all.
     pub fn scenes(&self, location_id: Option<&str>) -> ItemStream<Scene> {
-        let (api, location) = (self.api().clone(), location_id.map(str::to_owned));
+        let location = location_id.map(str::to_owned);
         self.paginate(
             "list_scenes",
-            api_future(async move {
-                let mut request = api.list_scenes();
+            page(self, |client| async move {
+                let mut request = client.list_scenes();
                 if let Some(location) = location {
                     request = request.location_id(location);
                 }
-                request.send().await.map(|r| r.into_inner())
+                request.send().await
             }),
         )
     }
@@ -152,64 +160,52 @@ impl SmartThings {
     /// The rules of a location, by `max`/`offset` (and next links, if sent).
     pub fn rules(&self, location_id: &str) -> ItemStream<Rule> {
         const PAGE: u64 = 100;
-        let (api, location) = (self.api().clone(), location_id.to_owned());
+        let (client, location) = (self.clone(), location_id.to_owned());
         self.paginate_by_offset("list_rules", PAGE, move |offset| {
-            let (api, location) = (api.clone(), location.clone());
-            api_future(async move {
-                let mut request = api.list_rules().location_id(location).max(PAGE as i64);
+            let location = location.clone();
+            page(&client, |client| async move {
+                let mut request = client.list_rules().location_id(location).max(PAGE as i64);
                 if offset > 0 {
                     request = request.offset(offset as i64);
                 }
-                request.send().await.map(|r| r.into_inner())
+                request.send().await
             })
         })
     }
 
     /// The subscriptions of an installed app.
     pub fn subscriptions(&self, installed_app_id: &str) -> ItemStream<Subscription> {
-        let (api, app) = (self.api().clone(), installed_app_id.to_owned());
+        let app = installed_app_id.to_owned();
         self.paginate(
             "list_subscriptions",
-            api_future(async move {
-                api.list_subscriptions()
+            page(self, |client| async move {
+                client
+                    .list_subscriptions()
                     .installed_app_id(app)
                     .send()
                     .await
-                    .map(|r| r.into_inner())
             }),
         )
     }
 
     /// The SmartApps of the account.
     pub fn apps(&self) -> ItemStream<App> {
-        let api = self.api().clone();
         self.paginate(
             "list_apps",
-            api_future(async move { api.list_apps().send().await.map(|r| r.into_inner()) }),
+            page(
+                self,
+                |client| async move { client.list_apps().send().await },
+            ),
         )
     }
 
     /// Capability definitions.
     pub fn capabilities(&self) -> ItemStream<CapabilitySummary> {
-        let api = self.api().clone();
         self.paginate(
             "list_capabilities",
-            api_future(async move { api.list_capabilities().send().await.map(|r| r.into_inner()) }),
+            page(self, |client| async move {
+                client.list_capabilities().send().await
+            }),
         )
     }
-}
-
-/// A generated call as a page future with this crate's error.
-fn api_future<P: Send + 'static>(
-    call: impl Future<Output = Result<P, smartthings::Error<smartthings::types::ErrorBody>>>
-    + Send
-    + 'static,
-) -> futures::future::BoxFuture<'static, Result<P, Error>> {
-    async move {
-        match call.await {
-            Ok(page) => Ok(page),
-            Err(e) => Err(Error::from_api(e).await),
-        }
-    }
-    .boxed()
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt};
 use reqwest::header::{ACCEPT, HeaderValue};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use smartthings::types::{
     App, CapabilitySummary, Device, ListAppsResponse, ListCapabilitiesResponse,
@@ -20,6 +21,7 @@ use smartthings::types::{
 };
 use smartthings::{InvalidItem, Lenient, Transport};
 
+use crate::call::{failed, recorded};
 use crate::client::SmartThings;
 use crate::error::{Error, ErrorKind};
 use crate::transport::same_origin;
@@ -30,7 +32,7 @@ pub type ItemStream<T> = BoxStream<'static, Result<T, Error>>;
 /// A list response of the generated client: its items and its next link.
 pub trait ListPage: DeserializeOwned + Send + 'static {
     /// The item type.
-    type Item: Send + 'static;
+    type Item: Serialize + Send + 'static;
     /// The page's items and the `href` of its next page, if any.
     fn into_parts(self) -> (Vec<Lenient<Self::Item>>, Option<String>);
 }
@@ -106,10 +108,96 @@ struct State<P: ListPage> {
     operation: &'static str,
     buffer: VecDeque<Lenient<P::Item>>,
     next: Next<P>,
+    /// Next links followed, in canonical form (query pairs sorted).
     seen: HashSet<String>,
     /// For offset paging: the page size asked for, and how to ask.
     offset: Option<(u64, OffsetFetch<P>)>,
     consumed: u64,
+    /// Pages fetched so far.
+    pages: u32,
+    /// Empty pages in a row that still had a next page.
+    empty_run: u32,
+    /// A fingerprint of the last non-empty page's items.
+    last_page: Option<u64>,
+}
+
+/// Empty pages in a row (each with a next link) after which a list is taken
+/// to be spinning.
+const MAX_EMPTY_RUN: u32 = 3;
+
+/// The loop guards, checked after each page: whether the list may go on to
+/// the next page. Each refusal is a [`ErrorKind::Pagination`] error that the
+/// stream yields after the page's items — except a repeated page, whose
+/// items were all yielded before.
+impl<P: ListPage> State<P> {
+    fn guard(&mut self, items: &[Lenient<P::Item>], more: bool) -> Result<(), Stop> {
+        self.pages += 1;
+        let refuse = |why: String| Err(Stop::After(Error::new(ErrorKind::Pagination, why)));
+        if !items.is_empty() {
+            self.empty_run = 0;
+            let fingerprint = fingerprint(items);
+            if self.last_page.replace(fingerprint) == Some(fingerprint) {
+                return Err(Stop::Instead(Error::new(
+                    ErrorKind::Pagination,
+                    format!(
+                        "the server sent the same page twice in {} (it ignored the paging \
+                     parameters?); stopped instead of looping",
+                        self.operation
+                    ),
+                )));
+            }
+        } else if more {
+            self.empty_run += 1;
+            if self.empty_run >= MAX_EMPTY_RUN {
+                return refuse(format!(
+                    "{MAX_EMPTY_RUN} empty pages in a row, each with a next page, in {}; \
+                     stopped instead of spinning",
+                    self.operation
+                ));
+            }
+        }
+        if more && self.pages >= self.client.max_pages {
+            return refuse(format!(
+                "{} has more than {} pages; stopped (raise ClientBuilder::max_pages if the \
+                 account really is that large)",
+                self.operation, self.client.max_pages
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why a list stops: after the page's items, or instead of them (a page
+/// already yielded).
+enum Stop {
+    After(Error),
+    Instead(Error),
+}
+
+fn fingerprint<T: Serialize>(items: &[T]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_vec(items)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A next link in a form where the same page compares equal however its
+/// query is ordered.
+fn canonical_link(base: &url::Url, href: &str) -> String {
+    let Ok(mut url) = base.join(href) else {
+        return href.to_owned();
+    };
+    let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    pairs.sort();
+    url.set_fragment(None);
+    if pairs.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 impl SmartThings {
@@ -148,6 +236,9 @@ impl SmartThings {
             seen: HashSet::new(),
             offset,
             consumed: 0,
+            pages: 0,
+            empty_run: 0,
+            last_page: None,
         };
         stream::unfold(state, |mut state| async move {
             loop {
@@ -172,10 +263,10 @@ impl SmartThings {
                 let (items, link) = page.into_parts();
                 let count = items.len() as u64;
                 state.consumed += count;
-                state.buffer.extend(items);
-                state.next = match (link, &state.offset) {
+                let next = match (link, &state.offset) {
                     (Some(href), _) => {
-                        if state.seen.insert(href.clone()) {
+                        let canonical = canonical_link(state.client.base_url(), &href);
+                        if state.seen.insert(canonical) {
                             Next::Link(href)
                         } else {
                             Next::Fail(Error::new(
@@ -187,6 +278,16 @@ impl SmartThings {
                     (None, Some((size, _))) if count >= *size => Next::Offset(state.consumed),
                     (None, _) => Next::Done,
                 };
+                let more = matches!(next, Next::Link(_) | Next::Offset(_));
+                state.next = match state.guard(&items, more) {
+                    Ok(()) => next,
+                    Err(Stop::After(error)) => Next::Fail(error),
+                    Err(Stop::Instead(error)) => {
+                        state.next = Next::Fail(error);
+                        continue;
+                    }
+                };
+                state.buffer.extend(items);
             }
         })
         .boxed()
@@ -215,18 +316,23 @@ impl SmartThings {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .build()
             .map_err(Error::transport)?;
-        let response = self
-            .transport
-            .execute(&self.http, request, operation)
-            .await
-            .map_err(Error::transport)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(Error::body)?;
-        if !status.is_success() {
-            return Err(Error::from_response(status, &headers, &body));
+        let (result, record) = recorded(async {
+            let response = self
+                .transport
+                .execute(&self.http, request, operation)
+                .await?;
+            response.bytes().await
+        })
+        .await;
+        match result {
+            Ok(body) if record.error_body.is_none() && record.local.is_none() => {
+                serde_json::from_slice(&body).map_err(|e| Error::decode(&body, e))
+            }
+            Ok(_) => Err(failed(record, || {
+                Error::new(ErrorKind::Http, "the server refused the request")
+            })),
+            Err(e) => Err(failed(record, || Error::transport(e))),
         }
-        serde_json::from_slice(&body).map_err(|e| Error::decode(&body, e))
     }
 }
 

@@ -4,12 +4,14 @@
 //! The client waits before sending rather than after a 429.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
+
+use crate::retry::{MAX_SERVER_HINT, reset_millis};
 
 /// Whom a limit counts against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -20,6 +22,10 @@ pub enum Scope {
     /// One device: each device has its own window.
     Device,
 }
+
+/// The longest window a limit may have (a day), so that every reset time
+/// stays representable.
+const MAX_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// One row of the limits table: requests matching `method` and `path` may be
 /// sent `limit` times per `window`.
@@ -41,7 +47,7 @@ impl Limit {
             method,
             pattern: segments(path).map(str::to_owned).collect(),
             limit: limit.max(1),
-            window,
+            window: window.min(MAX_WINDOW),
             scope,
         }
     }
@@ -91,7 +97,8 @@ fn matches(pattern: &[String], path: &[&str]) -> bool {
 #[derive(Clone, Debug)]
 pub struct RateLimitPolicy {
     limits: Vec<Limit>,
-    enabled: bool,
+    /// The factor of the last `time_scale`, kept for `check`.
+    time_scale: f64,
 }
 
 impl Default for RateLimitPolicy {
@@ -121,17 +128,18 @@ impl Default for RateLimitPolicy {
                     Principal,
                 ),
             ],
-            enabled: true,
+            time_scale: 1.0,
         }
     }
 }
 
 impl RateLimitPolicy {
-    /// Enforce nothing client-side (429s are still retried).
+    /// No limits client-side (429s are still retried); limits added with
+    /// [`with`](Self::with) are enforced.
     pub fn disabled() -> Self {
         Self {
             limits: Vec::new(),
-            enabled: false,
+            time_scale: 1.0,
         }
     }
 
@@ -144,12 +152,29 @@ impl RateLimitPolicy {
     }
 
     /// Every window shrunk by `factor` (for a simulator run at a shrunk time
-    /// scale).
+    /// scale). The factor must be finite and above zero:
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) refuses others.
     pub fn time_scale(mut self, factor: f64) -> Self {
-        for limit in &mut self.limits {
-            limit.window = limit.window.div_f64(factor.max(f64::MIN_POSITIVE));
+        self.time_scale = factor;
+        if factor.is_finite() && factor > 0.0 {
+            for limit in &mut self.limits {
+                limit.window = Duration::try_from_secs_f64(limit.window.as_secs_f64() / factor)
+                    .unwrap_or(MAX_WINDOW)
+                    .min(MAX_WINDOW);
+            }
         }
         self
+    }
+
+    /// Why this policy cannot be used, if it cannot.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
+            return Err(format!(
+                "rate-limit time scale {} must be a finite number above zero",
+                self.time_scale
+            ));
+        }
+        Ok(())
     }
 
     /// The limits in force.
@@ -190,12 +215,17 @@ impl Limiter {
         }
     }
 
+    /// The buckets. No code panics while holding the lock, but a poisoned
+    /// lock must not take every later request down with it either.
+    fn buckets(&self) -> MutexGuard<'_, HashMap<String, Bucket>> {
+        self.buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The bucket a request counts against, if any limit governs it.
     /// `path` is relative to the API root (`/devices/x/status`).
     pub(crate) fn bucket_for(&self, method: &Method, path: &str) -> Option<String> {
-        if !self.policy.enabled {
-            return None;
-        }
         let path: Vec<&str> = segments(path).collect();
         // The most specific (longest pattern) limit wins.
         self.policy
@@ -204,8 +234,7 @@ impl Limiter {
             .filter_map(|l| Some((l.pattern.len(), l.key(method, &path)?, l)))
             .max_by_key(|(len, _, _)| *len)
             .map(|(_, key, limit)| {
-                let mut buckets = self.buckets.lock().expect("limiter lock");
-                buckets.entry(key.clone()).or_insert_with(|| Bucket {
+                self.buckets().entry(key.clone()).or_insert_with(|| Bucket {
                     limit: limit.limit,
                     window: limit.window,
                     remaining: limit.limit,
@@ -216,23 +245,33 @@ impl Limiter {
     }
 
     /// Take one request from the bucket, waiting for the window to reset if
-    /// it is empty. Returns how long it waited.
-    pub(crate) async fn acquire(&self, key: &str) -> Duration {
+    /// it is empty. Returns how long it waited, or — without waiting — how
+    /// long it would have to wait when that is more than `allowed`.
+    pub(crate) async fn acquire(&self, key: &str, allowed: Duration) -> Result<Duration, Duration> {
         let started = Instant::now();
         loop {
             let wake = {
-                let mut buckets = self.buckets.lock().expect("limiter lock");
+                let mut buckets = self.buckets();
                 let Some(bucket) = buckets.get_mut(key) else {
-                    return Duration::ZERO;
+                    return Ok(Duration::ZERO);
                 };
                 let now = Instant::now();
                 bucket.refill_if_due(now);
                 if bucket.remaining > 0 {
                     bucket.remaining -= 1;
-                    return now - started;
+                    return Ok(now - started);
                 }
                 bucket.resets_at
             };
+            let total = wake.saturating_duration_since(started);
+            if total > allowed {
+                return Err(total);
+            }
+            tracing::info!(
+                bucket = key,
+                wait_ms = total.as_millis() as u64,
+                "rate limit: holding the request until the window resets"
+            );
             tokio::time::sleep_until(wake).await;
         }
     }
@@ -245,7 +284,7 @@ impl Limiter {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
-        let mut buckets = self.buckets.lock().expect("limiter lock");
+        let mut buckets = self.buckets();
         let Some(bucket) = buckets.get_mut(key) else {
             return;
         };
@@ -258,17 +297,20 @@ impl Limiter {
             // server keep the lower of the two counts.
             bucket.remaining = bucket.remaining.min(remaining);
         }
-        if let Some(reset_ms) = number("x-ratelimit-reset") {
-            bucket.resets_at = Instant::now() + Duration::from_millis(reset_ms);
+        if let Some(reset) = headers
+            .get("x-ratelimit-reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(reset_millis)
+        {
+            bucket.resets_at = Instant::now() + reset;
         }
     }
 
     /// After a 429 the bucket is empty until the hinted time.
     pub(crate) fn exhausted_until(&self, key: &str, wait: Duration) {
-        let mut buckets = self.buckets.lock().expect("limiter lock");
-        if let Some(bucket) = buckets.get_mut(key) {
+        if let Some(bucket) = self.buckets().get_mut(key) {
             bucket.remaining = 0;
-            bucket.resets_at = Instant::now() + wait;
+            bucket.resets_at = Instant::now() + wait.min(MAX_SERVER_HINT);
         }
     }
 }
@@ -317,12 +359,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_empty_bucket_waits_for_its_window() {
-        let policy = RateLimitPolicy::disabled();
-        let policy = RateLimitPolicy {
-            enabled: true,
-            ..policy
-        }
-        .with(Limit::new(
+        let policy = RateLimitPolicy::disabled().with(Limit::new(
             Method::GET,
             "/devices",
             2,
@@ -331,30 +368,66 @@ mod tests {
         ));
         let limiter = Limiter::new(policy);
         let key = limiter.bucket_for(&Method::GET, "/devices").unwrap();
-        assert_eq!(limiter.acquire(&key).await, Duration::ZERO);
-        assert_eq!(limiter.acquire(&key).await, Duration::ZERO);
-        let waited = limiter.acquire(&key).await;
-        assert_eq!(waited, Duration::from_secs(10));
+        let allowed = Duration::from_secs(60);
+        assert_eq!(limiter.acquire(&key, allowed).await, Ok(Duration::ZERO));
+        assert_eq!(limiter.acquire(&key, allowed).await, Ok(Duration::ZERO));
+        let waited = limiter.acquire(&key, allowed).await;
+        assert_eq!(waited, Ok(Duration::from_secs(10)));
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    reqwest::header::HeaderName::from_static(k),
+                    v.parse().unwrap(),
+                )
+            })
+            .collect()
     }
 
     #[tokio::test(start_paused = true)]
     async fn server_headers_override_the_local_view() {
         let limiter = Limiter::new(RateLimitPolicy::default());
         let key = limiter.bucket_for(&Method::GET, "/devices").unwrap();
-        let headers: HeaderMap = [
+        let headers = headers(&[
             ("x-ratelimit-limit", "1000"),
             ("x-ratelimit-remaining", "0"),
             ("x-ratelimit-reset", "1500"),
-        ]
-        .into_iter()
-        .map(|(k, v)| {
-            (
-                reqwest::header::HeaderName::from_static(k),
-                v.parse().unwrap(),
-            )
-        })
-        .collect();
+        ]);
         limiter.observe(&key, &headers);
-        assert_eq!(limiter.acquire(&key).await, Duration::from_millis(1500));
+        let allowed = Duration::from_secs(60);
+        assert_eq!(
+            limiter.acquire(&key, allowed).await,
+            Ok(Duration::from_millis(1500))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_longer_than_allowed_is_refused_at_once_and_absurd_resets_are_capped() {
+        let limiter = Limiter::new(RateLimitPolicy::default());
+        let key = limiter.bucket_for(&Method::GET, "/devices").unwrap();
+        let headers = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "10000000000000000000"),
+        ]);
+        // 1e19 ms overflowed `Instant + wait` under the lock before.
+        limiter.observe(&key, &headers);
+        limiter.exhausted_until(&key, Duration::MAX);
+        let started = Instant::now();
+        let refused = limiter.acquire(&key, Duration::from_secs(120)).await;
+        assert_eq!(refused, Err(MAX_SERVER_HINT));
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "refused without sleeping"
+        );
+        // The lock is still usable.
+        let other = limiter.bucket_for(&Method::GET, "/devices/d1").unwrap();
+        assert_eq!(
+            limiter.acquire(&other, Duration::ZERO).await,
+            Ok(Duration::ZERO)
+        );
     }
 }

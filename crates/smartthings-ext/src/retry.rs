@@ -28,6 +28,9 @@ pub struct RetryPolicy {
     retry_non_idempotent: bool,
 }
 
+/// The longest deadline a policy takes.
+const MAX_DEADLINE: Duration = Duration::from_secs(24 * 60 * 60);
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
@@ -58,10 +61,29 @@ impl RetryPolicy {
         self.max_attempts
     }
 
-    /// No retry starts after this much time has passed since the first attempt.
+    /// The longest a call may take, waits included: no retry starts and no
+    /// rate-limit wait begins that would end after it. At most a day:
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) refuses more.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
+    }
+
+    /// Why this policy cannot be used, if it cannot.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.deadline.is_zero() || self.deadline > MAX_DEADLINE {
+            return Err(format!(
+                "retry deadline {:?} must be above zero and at most {:?}",
+                self.deadline, MAX_DEADLINE
+            ));
+        }
+        if self.max_hinted_wait > MAX_DEADLINE {
+            return Err(format!(
+                "max_hinted_wait {:?} must be at most {:?}",
+                self.max_hinted_wait, MAX_DEADLINE
+            ));
+        }
+        Ok(())
     }
 
     /// Exponential backoff for 5xx and transport errors: full jitter over
@@ -153,29 +175,47 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
+/// The longest wait a server's hint can ask for; anything longer (`1e20`
+/// seconds, a date in the year 9999) is read as this, so that every wait,
+/// deadline and instant computed from a hint stays representable. A caller
+/// still refuses such a wait through [`RetryPolicy::max_hinted_wait`].
+pub const MAX_SERVER_HINT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The server's own hint of when to retry, in the order SmartThings gives
 /// them: `Retry-After` (seconds or an HTTP date), `x-ratelimit-reset`
 /// (milliseconds until the window resets, seed 002), then "retry in N millis"
-/// in the error body's details.
+/// in the error body's details. A hint that is negative, not a number or
+/// not a date is ignored (the next one, or backoff, applies); one longer
+/// than [`MAX_SERVER_HINT`] is capped to it.
 pub fn retry_hint(headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(value) = header(RETRY_AFTER.as_str()) {
-        let value = value.trim();
-        if let Ok(secs) = value.parse::<f64>() {
-            if secs.is_finite() && secs >= 0.0 {
-                return Some(Duration::from_secs_f64(secs));
-            }
-        } else if let Ok(when) = httpdate::parse_http_date(value) {
-            return Some(
-                when.duration_since(SystemTime::now())
-                    .unwrap_or(Duration::ZERO),
-            );
+    let hint = header(RETRY_AFTER.as_str())
+        .and_then(retry_after)
+        .or_else(|| header("x-ratelimit-reset").and_then(reset_millis))
+        .or_else(|| millis_in_body(body))?;
+    Some(hint.min(MAX_SERVER_HINT))
+}
+
+/// `Retry-After`: delay-seconds (fractions accepted) or an HTTP date.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        if !(secs.is_finite() && secs >= 0.0) {
+            return None;
         }
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(MAX_SERVER_HINT));
     }
-    if let Some(ms) = header("x-ratelimit-reset").and_then(|v| v.trim().parse::<u64>().ok()) {
-        return Some(Duration::from_millis(ms));
-    }
-    millis_in_body(body)
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// `x-ratelimit-reset`: milliseconds until the window resets.
+pub(crate) fn reset_millis(value: &str) -> Option<Duration> {
+    let ms = value.trim().parse::<u64>().ok()?;
+    Some(Duration::from_millis(ms).min(MAX_SERVER_HINT))
 }
 
 /// Finds "retry in N millis" (any case) anywhere in an error body.
@@ -187,7 +227,13 @@ fn millis_in_body(body: &[u8]) -> Option<Duration> {
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         let after = rest[digits.len()..].trim_start();
         if !digits.is_empty() && (after.starts_with("millis") || after.starts_with("ms")) {
-            return digits.parse().ok().map(Duration::from_millis);
+            // Too many digits for a u64 is longer than any cap anyway.
+            return Some(
+                digits
+                    .parse()
+                    .map(Duration::from_millis)
+                    .unwrap_or(MAX_SERVER_HINT),
+            );
         }
     }
     None
@@ -225,6 +271,57 @@ mod tests {
             Some(Duration::from_millis(1500))
         );
         assert_eq!(retry_hint(&HeaderMap::new(), b"<html>busy</html>"), None);
+    }
+
+    #[test]
+    fn absurd_hints_are_capped_or_ignored_never_a_panic() {
+        let capped = |pairs: &[(&'static str, &str)]| retry_hint(&headers(pairs), b"");
+        assert_eq!(capped(&[("retry-after", "1e20")]), Some(MAX_SERVER_HINT));
+        assert_eq!(
+            capped(&[("retry-after", "1e400")]),
+            None,
+            "inf is not a wait"
+        );
+        assert_eq!(capped(&[("retry-after", "-5")]), None);
+        assert_eq!(capped(&[("retry-after", "NaN")]), None);
+        assert_eq!(capped(&[("retry-after", "soon")]), None);
+        assert_eq!(
+            capped(&[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")]),
+            Some(MAX_SERVER_HINT)
+        );
+        assert_eq!(
+            capped(&[("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT")]),
+            Some(Duration::ZERO),
+            "a date in the past: retry now"
+        );
+        assert_eq!(
+            capped(&[("x-ratelimit-reset", "18446744073709551615")]),
+            Some(MAX_SERVER_HINT)
+        );
+        assert_eq!(
+            capped(&[("retry-after", "-1"), ("x-ratelimit-reset", "2000")]),
+            Some(Duration::from_secs(2)),
+            "a garbage hint gives way to the next one"
+        );
+        assert_eq!(capped(&[("x-ratelimit-reset", "-3")]), None);
+        let huge = format!("retry in {} millis", "9".repeat(40));
+        assert_eq!(
+            retry_hint(&HeaderMap::new(), huge.as_bytes()),
+            Some(MAX_SERVER_HINT)
+        );
+        assert!(
+            RetryPolicy::default()
+                .deadline(Duration::MAX)
+                .check()
+                .is_err()
+        );
+        assert!(
+            RetryPolicy::default()
+                .deadline(Duration::ZERO)
+                .check()
+                .is_err()
+        );
+        assert!(RetryPolicy::default().check().is_ok());
     }
 
     #[test]

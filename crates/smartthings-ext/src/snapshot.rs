@@ -11,7 +11,7 @@ use crate::client::SmartThings;
 use crate::error::Error;
 use crate::lists::DeviceQuery;
 use crate::paginate::collect_all;
-use crate::status::{DeviceStatus, Health};
+use smartthings::status::{DeviceStatus, Health};
 
 /// A location with its rooms and scenes.
 #[derive(Clone, Debug)]
@@ -178,7 +178,7 @@ impl SmartThings {
         let fetched: Vec<DeviceSnapshot> = stream::iter(missing)
             .map(|(device, health)| async move {
                 let id = device.device_id.clone().unwrap_or_default();
-                let status = self.device_status(&id).await?;
+                let status = self.get_device_status().device_id(id).send().await?;
                 Ok::<_, Error>(DeviceSnapshot {
                     device,
                     status,
@@ -203,20 +203,6 @@ impl SmartThings {
         })
     }
 
-    /// One device's full status, in the nested model.
-    pub async fn device_status(&self, device_id: &str) -> Result<DeviceStatus, Error> {
-        // Decoded straight into the lossless model: the generated type folds
-        // `"value": null` into an absent value.
-        let path = format!(
-            "{}/devices/{}/status",
-            self.base_url().path().trim_end_matches('/'),
-            progenitor_client::encode_path(device_id)
-        );
-        let mut url = self.base_url().clone();
-        url.set_path(&path);
-        self.get_json(url, "get_device_status").await
-    }
-
     /// The status of many devices, `concurrency` requests at a time, each
     /// waiting for its device's rate-limit bucket: a stream of
     /// `(device id, status)` in input order.
@@ -227,7 +213,7 @@ impl SmartThings {
     ) -> impl futures::Stream<Item = (String, Result<DeviceStatus, Error>)> + 'a {
         stream::iter(device_ids)
             .map(move |id| async move {
-                let status = self.device_status(&id).await;
+                let status = self.get_device_status().device_id(id.as_str()).send().await;
                 (id, status)
             })
             .buffered(concurrency.max(1))

@@ -21,9 +21,16 @@ pub const TOKEN_ENV: &str = "SMARTTHINGS_TOKEN";
 pub struct Token(SecretString);
 
 impl Token {
-    /// Wrap a token.
+    /// Wrap a token. Surrounding whitespace (a trailing newline from a file
+    /// or a pasted `\r\n`) is not part of it.
     pub fn new(token: impl Into<String>) -> Self {
-        Self(SecretString::from(token.into()))
+        let token = token.into();
+        let trimmed = token.trim();
+        if trimmed.len() == token.len() {
+            Self(SecretString::from(token))
+        } else {
+            Self(SecretString::from(trimmed.to_owned()))
+        }
     }
 
     /// The token from `SMARTTHINGS_TOKEN`, if set and not blank.
@@ -31,7 +38,7 @@ impl Token {
         std::env::var(TOKEN_ENV)
             .ok()
             .filter(|t| !t.trim().is_empty())
-            .map(|t| Self::new(t.trim()))
+            .map(Self::new)
     }
 
     /// The secret itself. Call sites are easy to audit by this name.

@@ -7,19 +7,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
 use smartthings::{Transport, TransportFuture};
 use tokio::time::Instant;
 use tracing::Instrument;
 use url::Url;
 
+use crate::call;
+use crate::error::{Error, ErrorKind};
 use crate::ratelimit::Limiter;
 use crate::retry::{Decision, Outcome, RetryPolicy, retry_hint};
 use crate::token::Token;
-
-/// How many attempts produced the response (a header the transport adds to
-/// the final response, so that errors can say whether they were retried).
-pub(crate) const ATTEMPTS_HEADER: HeaderName = HeaderName::from_static("x-smartthings-rs-attempts");
 
 /// Counters of what the client did; cheap to read at any time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,6 +35,9 @@ pub struct Metrics {
     pub limiter_wait_ms: u64,
     /// Total time slept between attempts, in milliseconds.
     pub retry_wait_ms: u64,
+    /// Requests not sent because the limiter's wait exceeded what the call
+    /// allows (each failed with [`ErrorKind::RateLimited`]).
+    pub limiter_refusals: u64,
 }
 
 #[derive(Debug, Default)]
@@ -47,6 +48,7 @@ pub(crate) struct Counters {
     limiter_waits: AtomicU64,
     limiter_wait_ms: AtomicU64,
     retry_wait_ms: AtomicU64,
+    limiter_refusals: AtomicU64,
 }
 
 impl Counters {
@@ -59,6 +61,7 @@ impl Counters {
             limiter_waits: get(&self.limiter_waits),
             limiter_wait_ms: get(&self.limiter_wait_ms),
             retry_wait_ms: get(&self.retry_wait_ms),
+            limiter_refusals: get(&self.limiter_refusals),
         }
     }
 }
@@ -70,6 +73,9 @@ pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// 64 MiB: a 200-device page with every status is well under 1 MiB.
+pub(crate) const DEFAULT_MAX_BODY: u64 = 64 << 20;
+
 #[derive(Debug)]
 pub(crate) struct SmartThingsTransport {
     pub(crate) base: Url,
@@ -79,6 +85,8 @@ pub(crate) struct SmartThingsTransport {
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: Limiter,
     pub(crate) counters: Arc<Counters>,
+    /// The largest successful response body read, in bytes.
+    pub(crate) max_body: u64,
 }
 
 impl SmartThingsTransport {
@@ -96,6 +104,7 @@ impl SmartThingsTransport {
             retry,
             limiter,
             counters: Arc::default(),
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 
@@ -132,7 +141,29 @@ impl SmartThingsTransport {
         let deadline = started + self.retry.deadline_duration();
         let mut attempt: u32 = 0;
         loop {
+            // Waiting for the limiter counts against the call's deadline and
+            // the longest wait the caller accepts; a longer wait is refused
+            // now, with its length, rather than slept through silently.
+            let waited = match &bucket {
+                Some(key) => {
+                    let allowed = deadline
+                        .saturating_duration_since(Instant::now())
+                        .min(self.retry.hinted_wait_cap());
+                    match self.limiter.acquire(key, allowed).await {
+                        Ok(waited) => waited,
+                        Err(needed) => return Ok(self.refuse_locally(key, needed)),
+                    }
+                }
+                None => Duration::ZERO,
+            };
+            if !waited.is_zero() {
+                self.counters.limiter_waits.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .limiter_wait_ms
+                    .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
+            }
             attempt += 1;
+            call::record(|call| call.attempts = attempt);
             let this = request
                 .try_clone()
                 .expect("SmartThings request bodies are buffered JSON");
@@ -148,16 +179,6 @@ impl SmartThingsTransport {
                 request_id = tracing::field::Empty,
             );
             let result = async {
-                let waited = match &bucket {
-                    Some(key) => self.limiter.acquire(key).await,
-                    None => Duration::ZERO,
-                };
-                if !waited.is_zero() {
-                    self.counters.limiter_waits.fetch_add(1, Ordering::Relaxed);
-                    self.counters
-                        .limiter_wait_ms
-                        .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
-                }
                 tracing::Span::current().record("wait_ms", waited.as_millis() as u64);
                 self.counters.requests.fetch_add(1, Ordering::Relaxed);
                 let sent = Instant::now();
@@ -196,13 +217,14 @@ impl SmartThingsTransport {
             if decision == Decision::Stop
                 || (out_of_attempts && decision != Decision::RetryAfterHint)
             {
-                return mark_attempts(result, attempt);
+                return finish(result, self.max_body).await;
             }
 
             let wait = match (decision, result) {
                 (Decision::RetryAfterHint, Ok(response)) => {
                     self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                    let (response, hint) = buffer_with_hint(response).await?;
+                    let (response, body) = buffer(response).await?;
+                    let hint = retry_hint(response.headers(), &body);
                     let wait = hint.unwrap_or_else(|| self.retry.backoff_for(attempt));
                     if let Some(key) = &bucket {
                         self.limiter.exhausted_until(key, wait);
@@ -211,14 +233,14 @@ impl SmartThingsTransport {
                         || wait > self.retry.hinted_wait_cap()
                         || Instant::now() + wait > deadline
                     {
-                        return mark_attempts(Ok(response), attempt);
+                        return finish(Ok(response), self.max_body).await;
                     }
                     wait
                 }
                 (_, result) => {
                     let wait = self.retry.backoff_for(attempt);
                     if Instant::now() + wait > deadline {
-                        return mark_attempts(result, attempt);
+                        return finish(result, self.max_body).await;
                     }
                     wait
                 }
@@ -227,38 +249,134 @@ impl SmartThingsTransport {
             self.counters
                 .retry_wait_ms
                 .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+            tracing::info!(
+                operation,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "waiting before the next attempt"
+            );
             tokio::time::sleep(wait).await;
         }
     }
 }
 
-/// Read a 429's body for the "retry in N millis" hint and rebuild the
-/// response around the same bytes, so the caller still sees all of it.
-async fn buffer_with_hint(
-    response: reqwest::Response,
-) -> reqwest::Result<(reqwest::Response, Option<Duration>)> {
+impl SmartThingsTransport {
+    /// The answer to a request the limiter will not hold that long: nothing
+    /// is sent; the call's record carries the typed error, and the response
+    /// handed back only stands in for it.
+    fn refuse_locally(&self, bucket: &str, needed: Duration) -> reqwest::Response {
+        self.counters
+            .limiter_refusals
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            bucket,
+            wait_ms = needed.as_millis() as u64,
+            "rate limit: the window resets later than the call may wait; not sent"
+        );
+        let error = Error::new(
+            ErrorKind::RateLimited,
+            format!(
+                "the client-side rate limit ({bucket}) allows the next request in {:.1} s, \
+                 later than this call may wait (its deadline or max_hinted_wait); not sent",
+                needed.as_secs_f64()
+            ),
+        )
+        .with_retry_after(needed);
+        call::record(|call| call.local = Some(error));
+        let mut stand_in = http::Response::new(Vec::<u8>::new());
+        *stand_in.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        reqwest::Response::from(stand_in)
+    }
+}
+
+/// Read a response's whole body and rebuild the response around the same
+/// bytes, so that whoever reads it next still sees all of it.
+/// An error status's body is read for its message, hint and snippet only:
+/// past this much, the rest of an error page is not read.
+const ERROR_BODY_CAP: usize = 1 << 20;
+
+async fn buffer(mut response: reqwest::Response) -> reqwest::Result<(reqwest::Response, Vec<u8>)> {
     let status: StatusCode = response.status();
     let headers = response.headers().clone();
     let version = response.version();
-    let body = response.bytes().await?;
-    let hint = retry_hint(&headers, &body);
-    let mut rebuilt = http::Response::new(body);
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_CAP {
+        match response.chunk().await? {
+            Some(chunk) => body.extend_from_slice(&chunk),
+            None => break,
+        }
+    }
+    body.truncate(ERROR_BODY_CAP);
+    let mut rebuilt = http::Response::new(body.clone());
     *rebuilt.status_mut() = status;
     *rebuilt.headers_mut() = headers;
     *rebuilt.version_mut() = version;
-    Ok((reqwest::Response::from(rebuilt), hint))
+    Ok((reqwest::Response::from(rebuilt), body))
 }
 
-fn mark_attempts(
+/// A successful response whose body may not exceed `cap` bytes: a larger
+/// declared length fails at once, a longer stream fails when it passes the
+/// cap; either way the call's error is [`ErrorKind::TooLarge`].
+fn capped(response: reqwest::Response, cap: u64) -> reqwest::Response {
+    let too_large = move |seen: String| {
+        Error::new(
+            ErrorKind::TooLarge,
+            format!(
+                "the response body ({seen}) exceeds the {cap}-byte cap (ClientBuilder::max_body_bytes)"
+            ),
+        )
+    };
+    if let Some(declared) = response.content_length()
+        && declared > cap
+    {
+        call::record(|call| call.local = Some(too_large(format!("{declared} bytes declared"))));
+        return reqwest::Response::from(http::Response::new(Vec::<u8>::new()));
+    }
+    let status = response.status();
+    let headers = response.headers().clone();
+    let version = response.version();
+    let mut seen: u64 = 0;
+    let body = futures::StreamExt::map(response.bytes_stream(), move |chunk| {
+        let chunk = chunk?;
+        seen += chunk.len() as u64;
+        if seen > cap {
+            call::record(|call| call.local = Some(too_large(format!("over {cap} bytes read"))));
+            return Err(Box::<dyn std::error::Error + Send + Sync>::from(
+                "response body over the cap",
+            ));
+        }
+        Ok(chunk)
+    });
+    let mut rebuilt = http::Response::new(reqwest::Body::wrap_stream(body));
+    *rebuilt.status_mut() = status;
+    *rebuilt.headers_mut() = headers;
+    *rebuilt.version_mut() = version;
+    reqwest::Response::from(rebuilt)
+}
+
+/// Record the final response in the call's record; the body of an error
+/// status is read here so that the status and body reach the caller's error
+/// whatever the body is.
+async fn finish(
     result: reqwest::Result<reqwest::Response>,
-    attempts: u32,
+    body_cap: u64,
 ) -> reqwest::Result<reqwest::Response> {
-    result.map(|mut response| {
-        response
-            .headers_mut()
-            .insert(ATTEMPTS_HEADER, HeaderValue::from(attempts));
-        response
-    })
+    let response = result?;
+    let status = response.status();
+    call::record(|call| call.response = Some((status, response.headers().clone())));
+    if status.is_success() {
+        return Ok(capped(response, body_cap));
+    }
+    match buffer(response).await {
+        Ok((response, body)) => {
+            call::record(|call| call.error_body = Some(body));
+            Ok(response)
+        }
+        Err(error) => {
+            call::record(|call| call.error_body = Some(Vec::new()));
+            Err(error)
+        }
+    }
 }
 
 impl Transport for SmartThingsTransport {

@@ -44,3 +44,12 @@ fn next_link_corpus() {
     assert!(!accepted("//evil.example/v1/devices"));
     assert!(!accepted("https://api.smartthings.com@evil.example/v1"));
 }
+
+#[test]
+fn response_corpus() {
+    let inputs = corpus("response");
+    assert!(inputs.len() >= 20);
+    for input in inputs {
+        smartthings_ext::fuzzing::response(&input);
+    }
+}

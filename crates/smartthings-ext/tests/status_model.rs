@@ -66,7 +66,7 @@ fn the_component_shape_decodes_and_round_trips() {
 #[test]
 fn the_embedded_status_of_an_include_status_list_is_the_same_model() {
     let list = seed("seed003/list_devices_include_status_health.json");
-    let device: smartthings::types::Device =
+    let device: smartthings_ext::types::Device =
         serde_json::from_value(list["items"][0].clone()).unwrap();
     let status = DeviceStatus::from_device(&device).unwrap();
     let main = status.main().unwrap();
@@ -414,4 +414,62 @@ async fn devices_listed_without_status_fall_back_to_one_status_call_each() {
         .unwrap();
     assert_eq!(fallback.status.main().unwrap().switch(), Some(false));
     assert_eq!(snapshot.requests, 1 + 1 + 1 + 2 + 3);
+}
+
+/// An epoch-milliseconds timestamp inside an `includeStatus` list failed the
+/// generated status type, so the device dropped out of the page (and the
+/// export then marked it removed); the status endpoint accepted it. One
+/// model now decodes both, the same way.
+#[tokio::test]
+async fn an_epoch_millisecond_timestamp_decodes_alike_in_a_list_and_in_the_status_endpoint() {
+    let attribute = json!({"value": "on", "timestamp": 1777401919820i64});
+    let page = json!({"items": [{
+        "deviceId": "d1",
+        "components": [{"id": "main", "capabilities": [
+            {"id": "switch", "version": 1, "status": {"switch": attribute}}
+        ]}]
+    }], "_links": {}});
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v1/devices");
+            then.status(200).json_body(page);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v1/devices/d1/status");
+            then.status(200)
+                .json_body(json!({"components": {"main": {"switch": {"switch": attribute}}}}));
+        })
+        .await;
+    for list in ["/v1/locations", "/v1/scenes"] {
+        server
+            .mock_async(|when, then| {
+                when.method("GET").path(list);
+                then.status(200)
+                    .json_body(json!({"items": [], "_links": {}}));
+            })
+            .await;
+    }
+    let c = client(&server.url("/v1"));
+    let home = c.snapshot().await.unwrap();
+    assert!(home.invalid.is_empty(), "{:?}", home.invalid);
+    assert_eq!(home.devices.len(), 1);
+    let listed = home.devices[0].status.main().unwrap();
+    let fetched = c.get_device_status().device_id("d1").send().await.unwrap();
+    let fetched = fetched.main().unwrap();
+    for main in [listed, fetched] {
+        let switch = main
+            .capability("switch")
+            .unwrap()
+            .attribute("switch")
+            .unwrap();
+        assert_eq!(
+            switch.timestamp().unwrap().timestamp_millis(),
+            1777401919820
+        );
+        assert_eq!(main.switch(), Some(true));
+    }
+    assert_eq!(home.status_fallbacks, 0);
 }

@@ -53,23 +53,19 @@ async fn the_token_appears_in_no_debug_output_error_or_trace() {
     .await;
     let client = client(&server.base);
     client.get_device().device_id("d1").send().await.unwrap();
-    let unauthorized = smartthings_ext::Error::from(
-        client
-            .get_device()
-            .device_id("d1")
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let unauthorized = client
+        .get_device()
+        .device_id("d1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(unauthorized.kind(), ErrorKind::Unauthorized);
-    let decode = smartthings_ext::Error::from(
-        client
-            .get_device()
-            .device_id("d1")
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let decode = client
+        .get_device()
+        .device_id("d1")
+        .send()
+        .await
+        .unwrap_err();
     let config = SmartThings::builder()
         .token(TOKEN)
         .base_url("http://example.com/v1")

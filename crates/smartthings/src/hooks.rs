@@ -79,3 +79,31 @@ impl ClientHooks<Hooks> for Client {
         }
     }
 }
+
+/// One path parameter as a path segment, percent-encoded; values that
+/// would not stay one segment (empty, `.`, `..`: URL parsing
+/// folds dot segments even when percent-encoded) are refused. The generated
+/// operations call this for every path parameter.
+#[doc(hidden)]
+pub fn encode_path(segment: &str) -> Result<String, String> {
+    match segment {
+        "" | "." | ".." => Err(format!(
+            "{segment:?} is not a valid path parameter: it would change the request's path"
+        )),
+        _ => Ok(progenitor_client::encode_path(segment)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_path;
+
+    #[test]
+    fn dot_segments_and_empty_ids_are_refused() {
+        for bad in ["", ".", ".."] {
+            assert!(encode_path(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(encode_path("a/b c").unwrap(), "a%2Fb%20c");
+        assert_eq!(encode_path("...").unwrap(), "...");
+    }
+}

@@ -16,10 +16,11 @@ extern crate self as smartthings;
 #[rustfmt::skip] // prettyplease formats it, so that --check compares like with like
 mod generated;
 mod hooks;
+pub mod status;
 mod support;
 
 pub use generated::*;
-pub use hooks::{Hooks, Transport, TransportFuture};
+pub use hooks::{Hooks, Transport, TransportFuture, encode_path};
 pub use support::{InvalidItem, Lenient, LenientItems, OpenEnum};
 
 /// The production base URL (seed 001 `servers`, seed 002).

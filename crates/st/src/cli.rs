@@ -7,11 +7,31 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 other failure, 2 usage error, 3 authentication or \
 permission (401/403), 4 not found (404), 5 other API error (422, 429, 5xx).";
 
+/// `--version`: the version and the export formats this build has (DuckDB
+/// is a build feature).
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use smartthings_export::Destination;
+    let formats: Vec<&str> = [
+        ("jsonl", Destination::JsonLines(PathBuf::new())),
+        ("parquet", Destination::Parquet(PathBuf::new())),
+        ("duckdb", Destination::DuckDb(PathBuf::new())),
+    ]
+    .into_iter()
+    .filter(|(_, d)| d.is_available())
+    .map(|(name, _)| name)
+    .collect();
+    format!(
+        "{} (export formats: {})",
+        env!("CARGO_PKG_VERSION"),
+        formats.join(", ")
+    )
+});
+
 /// The SmartThings command line.
 #[derive(Parser, Debug)]
 #[command(
     name = "st",
-    version,
+    version = VERSION.as_str(),
     about = "Control and inspect a SmartThings home.",
     after_help = format!("Examples:\n  st --demo snapshot                  # no account needed: the built-in demo home\n  st devices --capability switch\n  st devices status 80e26532-85d4-484c-b012-1c04f3d35f95\n  st devices on 80e26532-85d4-484c-b012-1c04f3d35f95\n  st locations -o yaml\n\nCredentials: --token, then SMARTTHINGS_TOKEN, then the profile in the config file\n(`st config set-token` creates it, readable by you only).\n\n{EXIT_CODES}")
 )]
@@ -123,7 +143,7 @@ pub enum Command {
     Snapshot,
     /// Load the home into DuckDB (or Parquet / JSON Lines files), incrementally.
     #[command(
-        after_help = "Examples:\n  st --demo export --to home.duckdb\n  st export --dataset my_home --history\n  st export --format parquet --to ./home-parquet\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\""
+        after_help = "Examples:\n  st --demo export --format parquet --to ./home-parquet\n  st export --dataset my_home --history\n  st export --to home.duckdb          # a build with `--features duckdb`\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\"\n  or: duckdb -c \"SELECT * FROM 'home-parquet/devices.parquet'\""
     )]
     Export {
         /// The database file, or the directory for parquet and jsonl
@@ -133,9 +153,11 @@ pub enum Command {
         /// The dataset (schema) name.
         #[arg(long, default_value = "smartthings_home_api_data")]
         dataset: String,
-        /// The destination format.
-        #[arg(long, value_enum, default_value_t = ExportFormat::Duckdb)]
-        format: ExportFormat,
+        /// The destination format [default: duckdb for a `.duckdb` or `.db`
+        /// path, else duckdb when this build has it (`st --version`), else
+        /// parquet].
+        #[arg(long, value_enum)]
+        format: Option<ExportFormat>,
         /// Keep a history row each time an attribute's value or timestamp changes.
         #[arg(long)]
         history: bool,
@@ -290,4 +312,13 @@ pub enum ConfigAction {
     Show,
     /// Print the config file's path.
     Path,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

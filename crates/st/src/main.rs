@@ -1,9 +1,10 @@
 //! `st`: the SmartThings command line.
 
 mod cli;
+mod commands;
 mod config;
 mod output;
-mod run;
+mod session;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -28,7 +29,7 @@ async fn main() -> ExitCode {
             .with_ansi(std::io::stderr().is_terminal())
             .init();
     }
-    match run::run(cli).await {
+    match commands::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let (code, hint) = classify(&error);
@@ -43,6 +44,9 @@ async fn main() -> ExitCode {
 
 /// The exit code and a hint for an error (see `st --help`).
 fn classify(error: &anyhow::Error) -> (u8, Option<String>) {
+    if error.downcast_ref::<commands::UsageError>().is_some() {
+        return (2, None);
+    }
     let Some(api) = error.downcast_ref::<smartthings_ext::Error>() else {
         return (1, None);
     };

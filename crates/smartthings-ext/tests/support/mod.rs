@@ -23,6 +23,8 @@ pub enum Reply {
     },
     /// Close the connection without answering.
     Drop,
+    /// A body without a declared length (chunked transfer encoding).
+    Chunked { status: u16, body: String },
     /// Announce `declared` bytes of body, send only `body`, close.
     Truncated {
         status: u16,
@@ -86,18 +88,20 @@ impl Scripted {
 }
 
 /// Start a server answering `replies` in order, one connection per request.
+/// `{BASE}` in a body stands for the server's own base URL (for next links).
 pub async fn scripted(replies: Vec<Reply>) -> Scripted {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/v1", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let queue = Arc::new(Mutex::new(VecDeque::from(replies)));
     let log = seen.clone();
+    let own_base = base.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
-            let (log, queue) = (log.clone(), queue.clone());
+            let (log, queue, own_base) = (log.clone(), queue.clone(), own_base.clone());
             tokio::spawn(async move {
                 let Some(request) = read_request(&mut socket).await else {
                     return;
@@ -115,6 +119,7 @@ pub async fn scripted(replies: Vec<Reply>) -> Scripted {
                         headers,
                         body,
                     } => {
+                        let body = body.replace("{BASE}", &own_base);
                         let mut head = format!(
                             "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
                             body.len()
@@ -124,6 +129,10 @@ pub async fn scripted(replies: Vec<Reply>) -> Scripted {
                         }
                         format!("{head}\r\n{body}")
                     }
+                    Reply::Chunked { status, body } => format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+                        body.len()
+                    ),
                     Reply::Truncated {
                         status,
                         declared,

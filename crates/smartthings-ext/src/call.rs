@@ -1,0 +1,100 @@
+//! One call of one operation, from the builder's `send` to this crate's
+//! [`Error`]: the transport writes what happened on the wire into a record
+//! scoped to the call (attempts made, and the status, headers and body of a
+//! refused request), and the error is built from that record. The generated
+//! client's own error can then lose nothing: an undocumented status, an HTML
+//! page or an empty body on an error status keeps its status, request id and
+//! body, and a connection that failed after retries keeps its attempt count.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use smartthings::ResponseValue;
+
+use crate::client::SmartThings;
+use crate::error::{Error, ErrorKind};
+
+/// What the transport saw during one call.
+#[derive(Debug, Default)]
+pub(crate) struct CallRecord {
+    /// Requests put on the wire for this call.
+    pub(crate) attempts: u32,
+    /// The status and headers of the last response.
+    pub(crate) response: Option<(StatusCode, HeaderMap)>,
+    /// The last response's body, when its status was not a success: read by
+    /// the transport so that it survives whatever the generated client does
+    /// with it.
+    pub(crate) error_body: Option<Vec<u8>>,
+    /// The client refused the request itself (nothing was sent).
+    pub(crate) local: Option<Error>,
+}
+
+tokio::task_local! {
+    static CALL: RefCell<CallRecord>;
+}
+
+/// Update the current call's record, if the request belongs to one.
+pub(crate) fn record(update: impl FnOnce(&mut CallRecord)) {
+    let _ = CALL.try_with(|call| update(&mut call.borrow_mut()));
+}
+
+impl SmartThings {
+    /// Run one generated call and turn its outcome into the body or a
+    /// lossless [`Error`].
+    pub(crate) async fn call<T, E>(
+        &self,
+        send: impl Future<Output = Result<ResponseValue<T>, smartthings::Error<E>>>,
+    ) -> Result<T, Error> {
+        let (result, record) = recorded(send).await;
+        result
+            .map(ResponseValue::into_inner)
+            .map_err(|e| error_of(e, record))
+    }
+}
+
+/// Run `future` with a fresh call record, and return the record with it.
+pub(crate) async fn recorded<F: Future>(future: F) -> (F::Output, CallRecord) {
+    CALL.scope(RefCell::new(CallRecord::default()), async move {
+        let output = future.await;
+        let record = CALL.with(|call| std::mem::take(&mut *call.borrow_mut()));
+        (output, record)
+    })
+    .await
+}
+
+/// The error for a failed call: the status and body the transport recorded
+/// come first; otherwise `error` (what the client concluded) with the
+/// status and attempts the record adds.
+pub(crate) fn failed(record: CallRecord, error: impl FnOnce() -> Error) -> Error {
+    if let Some(local) = record.local {
+        return local.with_attempts(record.attempts);
+    }
+    let error = match (&record.response, &record.error_body) {
+        (Some((status, headers)), Some(body)) => Error::from_response(*status, headers, body),
+        (Some((status, headers)), None) => error().with_response(*status, headers),
+        (None, _) => error(),
+    };
+    error.with_attempts(record.attempts)
+}
+
+fn error_of<E>(error: smartthings::Error<E>, record: CallRecord) -> Error {
+    use smartthings::Error as E;
+    failed(record, || match error {
+        E::InvalidResponsePayload(body, cause) => Error::decode(&body, cause),
+        E::ResponseBodyError(cause) => Error::body(cause),
+        E::CommunicationError(cause) | E::InvalidUpgrade(cause) => Error::transport(cause),
+        // Refused before anything was sent (a missing required parameter).
+        E::InvalidRequest(message) => Error::new(ErrorKind::Validation, message),
+        E::Custom(message) => Error::new(ErrorKind::Transport, message),
+        // The transport records every error status with its body, so these
+        // are reached only by a response that bypassed it.
+        E::ErrorResponse(response) => {
+            Error::from_response(response.status(), response.headers(), b"")
+        }
+        E::UnexpectedResponse(response) => {
+            Error::from_response(response.status(), response.headers(), b"")
+        }
+    })
+}

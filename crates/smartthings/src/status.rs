@@ -1,0 +1,605 @@
+//! The nested device-status model (seed 003): device → component →
+//! capability → attribute `{value, unit, data, timestamp}`.
+//!
+//! One model for every shape the API returns status in; the generator
+//! substitutes these types for the spec's status schemas, so the generated
+//! operations return them directly: the full status
+//! endpoint ([`DeviceStatus`]), the component status endpoint
+//! ([`ComponentStatus`]), the capability status endpoint
+//! ([`CapabilityStatus`]) and the per-capability `status` embedded in a
+//! device listed with `includeStatus=true` ([`DeviceStatus::from_device`]).
+//! Decoding is lossless: re-serialising gives back every attribute, unit,
+//! `data`, timestamp and any field this crate does not know.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+/// The state of one attribute.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Attribute {
+    /// The value: any JSON value. `None` when the server sent no `value`
+    /// key, `Some(Value::Null)` when it sent `"value": null`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub value: Option<Value>,
+    /// The unit (`%`, `K`, `F`, `C`, `W`, `kWh`, `s`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Extra data, e.g. `{"reason": "INVALID-ACCESS-TOKEN"}`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub data: Option<Value>,
+    /// When the value was last reported, exactly as sent; see
+    /// [`Attribute::timestamp`] for the parsed time.
+    #[serde(
+        default,
+        rename = "timestamp",
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub raw_timestamp: Option<Value>,
+    /// Fields this crate does not know, kept for re-serialisation.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// Distinguishes a key sent as `null` (`Some(Null)`) from a missing key
+/// (`None`, through `default`).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+impl Attribute {
+    /// The value, unless absent or `null`.
+    pub fn value(&self) -> Option<&Value> {
+        self.value.as_ref().filter(|v| !v.is_null())
+    }
+
+    /// The value as a string.
+    pub fn as_str(&self) -> Option<&str> {
+        self.value()?.as_str()
+    }
+
+    /// The value as a number; numeric strings (`"21.5"`) count, as some
+    /// devices send them.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.value()? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok().filter(|f: &f64| f.is_finite()),
+            _ => None,
+        }
+    }
+
+    /// The value as a boolean.
+    pub fn as_bool(&self) -> Option<bool> {
+        self.value()?.as_bool()
+    }
+
+    /// The value as a list of strings (e.g. `supportedModes`).
+    pub fn as_str_list(&self) -> Option<Vec<&str>> {
+        self.value()?
+            .as_array()?
+            .iter()
+            .map(Value::as_str)
+            .collect()
+    }
+
+    /// A string inside `data`.
+    pub fn data_str(&self, key: &str) -> Option<&str> {
+        self.data.as_ref()?.get(key)?.as_str()
+    }
+
+    /// The timestamp, parsed leniently: RFC 3339 with any offset or
+    /// fraction, without an offset (taken as UTC), with a space for `T`, or
+    /// epoch milliseconds. `None` if absent or unreadable.
+    pub fn timestamp(&self) -> Option<DateTime<FixedOffset>> {
+        parse_timestamp(self.raw_timestamp.as_ref()?)
+    }
+
+    /// The value with its unit, when it is a number.
+    pub fn measurement(&self) -> Option<Measurement<'_>> {
+        Some(Measurement {
+            value: self.as_f64()?,
+            unit: self.unit.as_deref(),
+        })
+    }
+}
+
+/// Parse the timestamp variants real devices send.
+pub fn parse_timestamp(raw: &Value) -> Option<DateTime<FixedOffset>> {
+    match raw {
+        Value::String(s) => {
+            let s = s.trim();
+            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+                return Some(t);
+            }
+            let with_t = s.replacen(' ', "T", 1);
+            if let Ok(t) = DateTime::parse_from_rfc3339(&with_t) {
+                return Some(t);
+            }
+            for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+                if let Ok(naive) = NaiveDateTime::parse_from_str(&with_t, format) {
+                    return Some(Utc.from_utc_datetime(&naive).fixed_offset());
+                }
+            }
+            s.parse::<i64>().ok().and_then(from_millis)
+        }
+        Value::Number(n) => n.as_i64().and_then(from_millis),
+        _ => None,
+    }
+}
+
+fn from_millis(ms: i64) -> Option<DateTime<FixedOffset>> {
+    DateTime::from_timestamp_millis(ms).map(|t| t.fixed_offset())
+}
+
+/// A number with its unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measurement<'a> {
+    /// The value.
+    pub value: f64,
+    /// The unit, as the device reports it.
+    pub unit: Option<&'a str>,
+}
+
+/// Attribute name → attribute: one capability's status (the capability
+/// status endpoint's body).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CapabilityStatus(pub IndexMap<String, Attribute>);
+
+impl CapabilityStatus {
+    /// One attribute.
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.0.get(name)
+    }
+
+    /// Every attribute, in the server's order.
+    pub fn attributes(&self) -> impl Iterator<Item = (&str, &Attribute)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+/// Capability id → capability status: one component's status (the
+/// component status endpoint's body).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ComponentStatus(pub IndexMap<String, CapabilityStatus>);
+
+impl ComponentStatus {
+    /// One capability.
+    pub fn capability(&self, id: &str) -> Option<&CapabilityStatus> {
+        self.0.get(id)
+    }
+
+    /// Every capability, in the server's order.
+    pub fn capabilities(&self) -> impl Iterator<Item = (&str, &CapabilityStatus)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn attr(&self, capability: &str, attribute: &str) -> Option<&Attribute> {
+        self.capability(capability)?.attribute(attribute)
+    }
+}
+
+/// A device's full status (the full status endpoint's body).
+///
+/// ```
+/// use smartthings::status::DeviceStatus;
+///
+/// let status: DeviceStatus = serde_json::from_str(r#"{"components": {"main": {
+///     "switch": {"switch": {"value": "on", "timestamp": "2026-04-28T18:45:19.820Z"}},
+///     "switchLevel": {"level": {"value": 50, "unit": "%"}}
+/// }}}"#).unwrap();
+/// let main = status.component("main").unwrap();
+/// assert_eq!(main.capability("switch").unwrap().attribute("switch").unwrap().as_str(), Some("on"));
+/// assert_eq!(main.switch(), Some(true));
+/// assert_eq!(main.level().unwrap().value, 50.0);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceStatus {
+    /// Component id → component status.
+    #[serde(default)]
+    pub components: IndexMap<String, ComponentStatus>,
+    /// Fields this crate does not know, kept for re-serialisation.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl DeviceStatus {
+    /// One component.
+    pub fn component(&self, id: &str) -> Option<&ComponentStatus> {
+        self.components.get(id)
+    }
+
+    /// The `main` component.
+    pub fn main(&self) -> Option<&ComponentStatus> {
+        self.component("main")
+    }
+
+    /// Every attribute of every capability of every component:
+    /// `(component, capability, attribute name, attribute)`.
+    pub fn attributes(&self) -> impl Iterator<Item = (&str, &str, &str, &Attribute)> {
+        self.components.iter().flat_map(|(component, status)| {
+            status.0.iter().flat_map(move |(capability, attributes)| {
+                attributes.0.iter().map(move |(name, attribute)| {
+                    (
+                        component.as_str(),
+                        capability.as_str(),
+                        name.as_str(),
+                        attribute,
+                    )
+                })
+            })
+        })
+    }
+
+    /// The status embedded in a device listed with `includeStatus=true`, or
+    /// `None` if the device carries no embedded status at all.
+    pub fn from_device(device: &crate::types::Device) -> Option<Self> {
+        let mut any = false;
+        let mut components = IndexMap::new();
+        for component in device.components.as_deref().unwrap_or_default() {
+            let Some(id) = component.id.clone() else {
+                continue;
+            };
+            let mut capabilities = IndexMap::new();
+            for capability in component.capabilities.as_deref().unwrap_or_default() {
+                if let (Some(cap_id), Some(status)) = (&capability.id, &capability.status) {
+                    any = true;
+                    capabilities.insert(cap_id.clone(), status.clone());
+                }
+            }
+            components.insert(id, ComponentStatus(capabilities));
+        }
+        any.then_some(Self {
+            components,
+            other: Map::new(),
+        })
+    }
+
+    /// This status without what the device itself declares unsupported:
+    /// capabilities listed in a component's
+    /// `custom.disabledCapabilities.disabledCapabilities` and components
+    /// listed in main's `custom.disabledComponents.disabledComponents`
+    /// (Samsung appliances list capabilities they do not really support).
+    pub fn enabled(&self) -> DeviceStatus {
+        let disabled_components: Vec<&str> = self
+            .main()
+            .and_then(|m| m.attr("custom.disabledComponents", "disabledComponents"))
+            .and_then(Attribute::as_str_list)
+            .unwrap_or_default();
+        let components = self
+            .components
+            .iter()
+            .filter(|(id, _)| !disabled_components.contains(&id.as_str()))
+            .map(|(id, component)| {
+                let disabled: Vec<&str> = component
+                    .attr("custom.disabledCapabilities", "disabledCapabilities")
+                    .and_then(Attribute::as_str_list)
+                    .unwrap_or_default();
+                let capabilities = component
+                    .0
+                    .iter()
+                    .filter(|(cap, _)| !disabled.contains(&cap.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                (id.clone(), ComponentStatus(capabilities))
+            })
+            .collect();
+        DeviceStatus {
+            components,
+            other: self.other.clone(),
+        }
+    }
+}
+
+/// A value that is one of a few known words, or something else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Known<'a, T> {
+    /// A value this crate knows.
+    Known(T),
+    /// Any other value, as sent.
+    Other(&'a str),
+}
+
+/// `contactSensor.contact`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contact {
+    /// open
+    Open,
+    /// closed
+    Closed,
+}
+
+/// `lock.lock`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockState {
+    /// locked
+    Locked,
+    /// unlocked
+    Unlocked,
+    /// unlocked with timeout
+    UnlockedWithTimeout,
+    /// unknown
+    Unknown,
+}
+
+/// Hue and saturation (`colorControl`, both 0–100).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hsv {
+    /// Hue, 0–100.
+    pub hue: f64,
+    /// Saturation, 0–100.
+    pub saturation: f64,
+}
+
+/// `healthCheck`'s `DeviceWatch-DeviceStatus` with its reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceWatch<'a> {
+    /// `online` or `offline`.
+    pub status: &'a str,
+    /// Why (`data.reason`), if given.
+    pub reason: Option<&'a str>,
+}
+
+fn word<'a, T>(raw: &'a str, table: &[(&str, T)]) -> Known<'a, T>
+where
+    T: Copy,
+{
+    table
+        .iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(raw))
+        .map(|(_, t)| Known::Known(*t))
+        .unwrap_or(Known::Other(raw))
+}
+
+/// Typed views of the common capabilities. Each returns `None` when the
+/// capability or attribute is absent or of an unexpected type; none panics.
+impl ComponentStatus {
+    /// `switch.switch`: on → `true`, off → `false`.
+    pub fn switch(&self) -> Option<bool> {
+        match self.attr("switch", "switch")?.as_str()? {
+            "on" => Some(true),
+            "off" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// `switchLevel.level` (%).
+    pub fn level(&self) -> Option<Measurement<'_>> {
+        self.attr("switchLevel", "level")?.measurement()
+    }
+
+    /// `colorControl.hue` and `.saturation`.
+    pub fn color(&self) -> Option<Hsv> {
+        Some(Hsv {
+            hue: self.attr("colorControl", "hue")?.as_f64()?,
+            saturation: self.attr("colorControl", "saturation")?.as_f64()?,
+        })
+    }
+
+    /// `colorTemperature.colorTemperature` (K).
+    pub fn color_temperature(&self) -> Option<Measurement<'_>> {
+        self.attr("colorTemperature", "colorTemperature")?
+            .measurement()
+    }
+
+    /// `temperatureMeasurement.temperature` (C or F).
+    pub fn temperature(&self) -> Option<Measurement<'_>> {
+        self.attr("temperatureMeasurement", "temperature")?
+            .measurement()
+    }
+
+    /// `relativeHumidityMeasurement.humidity` (%).
+    pub fn humidity(&self) -> Option<Measurement<'_>> {
+        self.attr("relativeHumidityMeasurement", "humidity")?
+            .measurement()
+    }
+
+    /// `battery.battery` (%).
+    pub fn battery(&self) -> Option<Measurement<'_>> {
+        self.attr("battery", "battery")?.measurement()
+    }
+
+    /// `contactSensor.contact`.
+    pub fn contact(&self) -> Option<Known<'_, Contact>> {
+        let raw = self.attr("contactSensor", "contact")?.as_str()?;
+        Some(word(
+            raw,
+            &[("open", Contact::Open), ("closed", Contact::Closed)],
+        ))
+    }
+
+    /// `motionSensor.motion`: active → `true`, inactive → `false`.
+    pub fn motion(&self) -> Option<bool> {
+        match self.attr("motionSensor", "motion")?.as_str()? {
+            "active" => Some(true),
+            "inactive" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// `lock.lock`.
+    pub fn lock(&self) -> Option<Known<'_, LockState>> {
+        let raw = self.attr("lock", "lock")?.as_str()?;
+        Some(word(
+            raw,
+            &[
+                ("locked", LockState::Locked),
+                ("unlocked", LockState::Unlocked),
+                ("unlocked with timeout", LockState::UnlockedWithTimeout),
+                ("unknown", LockState::Unknown),
+            ],
+        ))
+    }
+
+    /// `thermostatHeatingSetpoint.heatingSetpoint`.
+    pub fn heating_setpoint(&self) -> Option<Measurement<'_>> {
+        self.attr("thermostatHeatingSetpoint", "heatingSetpoint")?
+            .measurement()
+    }
+
+    /// `thermostatCoolingSetpoint.coolingSetpoint`.
+    pub fn cooling_setpoint(&self) -> Option<Measurement<'_>> {
+        self.attr("thermostatCoolingSetpoint", "coolingSetpoint")?
+            .measurement()
+    }
+
+    /// `thermostatMode.thermostatMode` (heat, cool, auto, off, ...).
+    pub fn thermostat_mode(&self) -> Option<&str> {
+        self.attr("thermostatMode", "thermostatMode")?.as_str()
+    }
+
+    /// `thermostatFanMode.thermostatFanMode`.
+    pub fn thermostat_fan_mode(&self) -> Option<&str> {
+        self.attr("thermostatFanMode", "thermostatFanMode")?
+            .as_str()
+    }
+
+    /// `powerMeter.power` (W).
+    pub fn power(&self) -> Option<Measurement<'_>> {
+        self.attr("powerMeter", "power")?.measurement()
+    }
+
+    /// `energyMeter.energy` (kWh).
+    pub fn energy(&self) -> Option<Measurement<'_>> {
+        self.attr("energyMeter", "energy")?.measurement()
+    }
+
+    /// `healthCheck.DeviceWatch-DeviceStatus`.
+    pub fn device_watch(&self) -> Option<DeviceWatch<'_>> {
+        let attribute = self.attr("healthCheck", "DeviceWatch-DeviceStatus")?;
+        Some(DeviceWatch {
+            status: attribute.as_str()?,
+            reason: attribute.data_str("reason"),
+        })
+    }
+}
+
+/// A device's health: `healthState` of an `includeHealth=true` list, or the
+/// body of the health endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    /// ONLINE, OFFLINE, or what the server said.
+    pub state: HealthState,
+    /// When the state last changed, as sent.
+    pub last_updated: Option<String>,
+}
+
+/// The health state of a device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HealthState {
+    /// ONLINE.
+    Online,
+    /// OFFLINE.
+    Offline,
+    /// UNKNOWN, or no state given.
+    Unknown,
+    /// A state this crate does not know.
+    Other(String),
+}
+
+impl From<&crate::types::DeviceHealth> for Health {
+    fn from(health: &crate::types::DeviceHealth) -> Self {
+        let state = match health.state.as_ref().map(ToString::to_string).as_deref() {
+            Some("ONLINE") => HealthState::Online,
+            Some("OFFLINE") => HealthState::Offline,
+            Some("UNKNOWN") | None => HealthState::Unknown,
+            Some(other) => HealthState::Other(other.to_owned()),
+        };
+        Health {
+            state,
+            last_updated: health.last_updated_date.clone(),
+        }
+    }
+}
+
+impl HealthState {
+    /// The API's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Online => "ONLINE",
+            Self::Offline => "OFFLINE",
+            Self::Unknown => "UNKNOWN",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn timestamps_in_the_variants_devices_send() {
+        let cases = [
+            json!("2026-04-28T18:45:19.820Z"),
+            json!("2026-04-28T18:45:19Z"),
+            json!("2026-04-28T20:45:19.820+02:00"),
+            json!("2026-04-28T18:45:19.820"),
+            json!("2026-04-28 18:45:19.820Z"),
+            json!(1777401919820i64),
+            json!("1777401919820"),
+        ];
+        for raw in cases {
+            let t = parse_timestamp(&raw).unwrap_or_else(|| panic!("{raw}"));
+            assert_eq!(t.with_timezone(&Utc).timestamp(), 1777401919, "{raw}");
+        }
+        assert_eq!(parse_timestamp(&json!("yesterday")), None);
+        assert_eq!(parse_timestamp(&json!(null)), None);
+    }
+
+    #[test]
+    fn views_never_panic_on_unexpected_types() {
+        let status: ComponentStatus = serde_json::from_value(json!({
+            "switch": {"switch": {"value": 1}},
+            "switchLevel": {"level": {"value": "high"}},
+            "lock": {"lock": {"value": ["locked"]}},
+            "colorControl": {"hue": {"value": null}, "saturation": {"value": 3}},
+            "temperatureMeasurement": {"temperature": {"value": "21.5", "unit": "C"}},
+            "contactSensor": {"contact": {"value": "ajar"}}
+        }))
+        .unwrap();
+        assert_eq!(status.switch(), None);
+        assert_eq!(status.level(), None);
+        assert_eq!(status.lock(), None);
+        assert_eq!(status.color(), None);
+        assert_eq!(status.battery(), None);
+        assert_eq!(status.temperature().unwrap().value, 21.5);
+        assert_eq!(status.contact(), Some(Known::Other("ajar")));
+    }
+
+    #[test]
+    fn disabled_capabilities_and_components_are_filtered() {
+        let status: DeviceStatus = serde_json::from_value(json!({"components": {
+            "main": {
+                "switch": {"switch": {"value": "on"}},
+                "powerMeter": {"power": {"value": 3}},
+                "custom.disabledCapabilities": {"disabledCapabilities": {"value": ["powerMeter"]}},
+                "custom.disabledComponents": {"disabledComponents": {"value": ["freezer"]}}
+            },
+            "freezer": {"temperatureMeasurement": {"temperature": {"value": -18}}},
+            "cooler": {"temperatureMeasurement": {"temperature": {"value": 4}}}
+        }}))
+        .unwrap();
+        let enabled = status.enabled();
+        let main = enabled.main().unwrap();
+        assert!(main.capability("powerMeter").is_none());
+        assert!(main.capability("switch").is_some());
+        assert!(enabled.component("freezer").is_none());
+        assert!(enabled.component("cooler").is_some());
+        // The original is untouched.
+        assert!(status.component("freezer").is_some());
+    }
+}

@@ -1,0 +1,107 @@
+//! `st export`: the home into DuckDB, Parquet or JSON Lines.
+
+use std::path::Path;
+
+use anyhow::Result;
+use comfy_table::Table;
+use serde_json::json;
+use smartthings_export::{Destination, ExportOptions};
+use smartthings_ext::SmartThings;
+
+use super::{UsageError, progress_bar};
+use crate::cli::{ExportFormat, Format};
+use crate::output::emit;
+
+/// What `st export` says, on one line, when DuckDB is asked for and this
+/// build does not have it.
+pub(crate) const NO_DUCKDB: &str = "this st was built without DuckDB: rebuild it with \
+`--features duckdb` (cargo run -p st --features duckdb -- export --to home.duckdb), or export \
+Parquet now with `--format parquet`, which DuckDB reads directly: \
+duckdb -c \"SELECT * FROM 'smartthings_home_api_parquet/devices.parquet'\"";
+
+/// The format: the one asked for; else DuckDB for a database path, or when
+/// this build has it; else Parquet.
+fn resolve(asked: Option<ExportFormat>, to: Option<&Path>) -> ExportFormat {
+    let database_path = to
+        .and_then(Path::extension)
+        .is_some_and(|e| e == "duckdb" || e == "db");
+    let has_duckdb = Destination::DuckDb(Default::default()).is_available();
+    asked.unwrap_or(if database_path || has_duckdb {
+        ExportFormat::Duckdb
+    } else {
+        ExportFormat::Parquet
+    })
+}
+
+pub(super) async fn run(
+    c: &SmartThings,
+    format: Format,
+    to: Option<&Path>,
+    dataset: &str,
+    asked: Option<ExportFormat>,
+    history: bool,
+) -> Result<()> {
+    let kind = resolve(asked, to);
+    // Like seed 000's pipeline: `<pipeline name>.duckdb`, or a directory.
+    let path = |default: &str| to.map_or_else(|| default.into(), ToOwned::to_owned);
+    let destination = match kind {
+        ExportFormat::Duckdb => Destination::DuckDb(path("smartthings_home_api.duckdb")),
+        ExportFormat::Parquet => Destination::Parquet(path("smartthings_home_api_parquet")),
+        ExportFormat::Jsonl => Destination::JsonLines(path("smartthings_home_api_jsonl")),
+    };
+    // Before any request: the build decides, not the server.
+    if !destination.is_available() {
+        return Err(UsageError(NO_DUCKDB.to_owned()).into());
+    }
+    let bar = progress_bar();
+    let mut options = ExportOptions::default().dataset(dataset).history(history);
+    if let Some(bar) = bar.clone() {
+        bar.set_message("export");
+        options = options.progress(move |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        });
+    }
+    let summary = smartthings_export::export(c, &destination, &options).await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let s = &summary.stats;
+    let value = json!({
+        "devices": s.devices, "locations": s.locations, "status_rows": s.status_rows,
+        "changed_status_rows": s.changed_status_rows, "removed_devices": s.removed_devices,
+        "requests": summary.requests, "seconds": summary.duration.as_secs_f64(),
+        "destination": summary.destination, "dataset": dataset,
+    });
+    match format {
+        Format::Table => {
+            println!("{summary}");
+            Ok(())
+        }
+        _ => emit(format, &value, Table::new),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_follows_the_flag_then_the_path_then_the_build() {
+        let db = Path::new("home.duckdb");
+        let dir = Path::new("home");
+        assert_eq!(
+            resolve(Some(ExportFormat::Jsonl), Some(db)),
+            ExportFormat::Jsonl
+        );
+        assert_eq!(resolve(None, Some(db)), ExportFormat::Duckdb);
+        let built_in = if Destination::DuckDb(Default::default()).is_available() {
+            ExportFormat::Duckdb
+        } else {
+            ExportFormat::Parquet
+        };
+        assert_eq!(resolve(None, Some(dir)), built_in);
+        assert_eq!(resolve(None, None), built_in);
+        assert!(!NO_DUCKDB.contains('\n'), "one line");
+    }
+}

@@ -1,0 +1,107 @@
+//! What each command does: one module per area of the command line.
+
+mod capabilities;
+mod config;
+mod devices;
+mod export;
+mod locations;
+mod rooms;
+mod rules;
+mod scenes;
+mod snapshot;
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use clap::CommandFactory;
+use serde_json::{Value, json};
+
+use crate::cli::{Cli, Command, Format, LocationAction, RuleAction, SceneAction};
+use crate::output::{emit, table};
+use crate::session;
+
+/// A request the command line refuses before doing anything (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "st", &mut std::io::stdout());
+            return Ok(());
+        }
+        Command::Config { action } => return config::run(&cli.global.profile, action),
+        _ => {}
+    }
+    let session = session::connect(&cli).await?;
+    let (c, format) = (&session.client, session.format);
+    match &cli.command {
+        Command::Devices(args) => devices::run(c, format, args).await,
+        Command::Locations { action } => {
+            locations::run(c, format, action.as_ref().unwrap_or(&LocationAction::List)).await
+        }
+        Command::Rooms {
+            location_id,
+            create,
+        } => rooms::run(c, format, location_id, create.as_deref()).await,
+        Command::Scenes { location, action } => {
+            scenes::run(
+                c,
+                format,
+                location.as_deref(),
+                action.as_ref().unwrap_or(&SceneAction::List),
+            )
+            .await
+        }
+        Command::Rules { location, action } => {
+            rules::run(
+                c,
+                format,
+                location,
+                action.as_ref().unwrap_or(&RuleAction::List),
+            )
+            .await
+        }
+        Command::Capabilities => capabilities::list(c, format).await,
+        Command::Snapshot => snapshot::run(c, format).await,
+        Command::Export {
+            to,
+            dataset,
+            format: kind,
+            history,
+        } => export::run(c, format, to.as_deref(), dataset, *kind, *history).await,
+        Command::Config { .. } | Command::Completions { .. } => unreachable!("handled above"),
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// The confirmation of a delete, in any format.
+fn deleted(format: Format, what: &str, id: &str) -> Result<()> {
+    emit(format, &json!({"deleted": id}), || {
+        let mut t = table(&[&format!("Deleted {what}")]);
+        t.add_row(vec![id.to_owned()]);
+        t
+    })
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {pos}/{len} devices")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
+}
