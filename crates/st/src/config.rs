@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -49,34 +49,79 @@ pub fn load() -> Result<ConfigFile> {
     }
 }
 
-/// Write the file with owner-only permissions (0600, its folder 0700).
+/// Write the config file: owner-only (0600), atomically (a temporary file
+/// in the same directory, renamed over the old one, so a crash leaves the old
+/// file or the new one, never half of either). Directories it has to create
+/// are made 0700; existing ones (`$HOME`, `/tmp`) are left as they are. A
+/// symlink in place of the file is refused rather than followed.
 pub fn save(config: &ConfigFile) -> Result<PathBuf> {
     let path = path()?;
+    save_to(&path, config)?;
+    Ok(path)
+}
+
+fn save_to(path: &Path, config: &ConfigFile) -> Result<()> {
     let text = serde_yaml::to_string(config)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!(
+            "{} is a symbolic link; refusing to write a token through it (remove it or set ST_CONFIG to a regular file)",
+            path.display()
+        );
+    }
+    // A bare file name lives in the current directory.
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    create_private_dirs(&dir)?;
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} names no file", path.display()))?;
+    let temporary = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = write_private(&temporary, text.as_bytes())
+        .and_then(|()| std::fs::rename(&temporary, path).map_err(Into::into));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Create `dir` and the missing directories above it, each 0700; touch no
+/// directory that already exists.
+fn create_private_dirs(dir: &Path) -> Result<()> {
+    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
+    for created in missing.into_iter().rev() {
+        let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
         }
+        builder
+            .create(created)
+            .with_context(|| format!("cannot create {}", created.display()))?;
     }
+    Ok(())
+}
+
+/// A new file, 0600 from its creation (never readable by others, even
+/// briefly), synced to disk before it is renamed into place.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
-        // An existing file keeps its mode on open; tighten it first.
-        if path.exists() {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        }
     }
-    let mut file = options
-        .open(&path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
-    Ok(path)
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
 }
 
 /// Store the token read from `input` in `profile`.
@@ -94,4 +139,73 @@ pub fn set_token(profile: &str, input: &str, base_url: Option<String>) -> Result
         entry.base_url = base_url;
     }
     save(&config)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn config(token: &str) -> ConfigFile {
+        let mut file = ConfigFile::default();
+        file.profiles.insert(
+            "default".into(),
+            Profile {
+                token: Some(token.into()),
+                base_url: None,
+            },
+        );
+        file
+    }
+
+    #[test]
+    fn an_existing_directory_keeps_its_mode_and_new_ones_are_private() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        // The parent exists: it used to be chmodded to 0700.
+        let beside = home.path().join("config.yaml");
+        save_to(&beside, &config("t1")).unwrap();
+        assert_eq!(mode(home.path()), 0o755);
+        assert_eq!(mode(&beside), 0o600);
+        // Missing directories are created private.
+        let nested = home.path().join("a/b/config.yaml");
+        save_to(&nested, &config("t2")).unwrap();
+        assert_eq!(mode(&home.path().join("a")), 0o700);
+        assert_eq!(mode(&home.path().join("a/b")), 0o700);
+        assert_eq!(mode(home.path()), 0o755);
+    }
+
+    #[test]
+    fn a_rewrite_is_whole_private_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, "x".repeat(10_000)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        save_to(&path, &config("fresh")).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("fresh") && !text.contains("xxx"), "{text}");
+        assert_eq!(mode(&path), 0o600);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["config.yaml"]);
+    }
+
+    #[test]
+    fn a_symlinked_config_file_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("config.yaml");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let error = save_to(&link, &config("t")).unwrap_err();
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    }
 }

@@ -31,6 +31,8 @@ async fn main() -> ExitCode {
     }
     match commands::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader has all it wanted (`st devices | head -1`).
+        Err(error) if output::is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             let (code, hint) = classify(&error);
             eprintln!("error: {error:#}");

@@ -30,11 +30,29 @@ pub fn table(header: &[&str]) -> Table {
 /// Print `value` as JSON or YAML, or `table()` as a table.
 pub fn emit(format: Format, value: &Value, table: impl FnOnce() -> Table) -> Result<()> {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(value)?),
-        Format::Yaml => print!("{}", serde_yaml::to_string(value)?),
-        Format::Table => println!("{}", table()),
+        Format::Json => line(serde_json::to_string_pretty(value)?),
+        Format::Yaml => line(serde_yaml::to_string(value)?.trim_end()),
+        Format::Table => line(table()),
     }
+}
+
+/// Print one line on standard output. A reader that went away
+/// (`st devices | head -1`) is an error `main` ends quietly on, where
+/// `println!` would panic.
+pub fn line(text: impl std::fmt::Display) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
     Ok(())
+}
+
+/// Whether `error` is standard output closed by its reader.
+pub fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// A cell for any JSON value: strings bare, absent as empty.

@@ -483,3 +483,52 @@ fn export_writes_a_database_and_reports_like_seed_000() {
     let magic = std::fs::read(parquet.join("device_status.parquet")).unwrap();
     assert!(magic.starts_with(b"PAR1") && magic.ends_with(b"PAR1"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_pipe_ends_st_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    // Far more output than a pipe buffers, so st is still writing when
+    // `head -c 1` has left.
+    let home = Home::generated(2, 300, 5).unwrap();
+    let sim = Simulator::start(home, Config::default()).await.unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("st"))
+        .args(["--base-url", &sim.base_url(), "--token", sim.token()])
+        .args(["devices", "--status", "-o", "json"])
+        .env_remove("SMARTTHINGS_TOKEN")
+        .env("ST_CONFIG", "/nonexistent/st-test-config.yaml")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+}
+
+#[test]
+fn set_token_with_a_bare_file_name_writes_in_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = st()
+        .current_dir(dir.path())
+        .env("ST_CONFIG", "config.yaml")
+        .args(["config", "set-token"])
+        .write_stdin("bare-name-token\r\n")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("config.yaml")).unwrap();
+    assert!(
+        text.contains("bare-name-token") && !text.contains('\r'),
+        "{text}"
+    );
+}

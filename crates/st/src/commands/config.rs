@@ -21,7 +21,7 @@ pub(super) fn run(profile: &str, action: &ConfigAction) -> Result<()> {
         ConfigAction::Show => {
             let file = config::load()?;
             for (name, p) in &file.profiles {
-                println!(
+                crate::output::line(format!(
                     "{name}: token {}, base URL {}",
                     if p.token.is_some() {
                         "<set>"
@@ -31,10 +31,10 @@ pub(super) fn run(profile: &str, action: &ConfigAction) -> Result<()> {
                     p.base_url
                         .as_deref()
                         .unwrap_or(smartthings_ext::DEFAULT_BASE_URL)
-                );
+                ))?;
             }
         }
-        ConfigAction::Path => println!("{}", config::path()?.display()),
+        ConfigAction::Path => crate::output::line(config::path()?.display())?,
     }
     Ok(())
 }

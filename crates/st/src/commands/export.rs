@@ -75,7 +75,7 @@ pub(super) async fn run(
     });
     match format {
         Format::Table => {
-            println!("{summary}");
+            crate::output::line(&summary)?;
             Ok(())
         }
         _ => emit(format, &value, Table::new),

@@ -1,7 +1,8 @@
 //! `st rules`: list, get, create and update from a JSON/YAML file, delete.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use comfy_table::Table;
+use serde_json::Value;
 use smartthings_ext::types::CreateRuleRequest;
 use smartthings_ext::{SmartThings, collect_all};
 
@@ -13,8 +14,43 @@ fn rule_file(path: &std::path::Path) -> Result<CreateRuleRequest> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     // YAML is a superset of JSON: one parser reads both.
-    serde_yaml::from_str(&text)
-        .with_context(|| format!("{} is not a rule (needs name and actions)", path.display()))
+    let raw: Value = serde_yaml::from_str(&text)
+        .with_context(|| format!("{} is not JSON or YAML", path.display()))?;
+    let rule: CreateRuleRequest = serde_json::from_value(raw.clone())
+        .with_context(|| format!("{} is not a rule (needs name and actions)", path.display()))?;
+    // A misspelt key would otherwise vanish silently from what is sent.
+    let mut unknown = Vec::new();
+    unknown_keys(&raw, &serde_json::to_value(&rule)?, "$", &mut unknown);
+    if let Some(key) = unknown.first() {
+        bail!(
+            "{}: unknown key {key} (not part of a rule; check its spelling)",
+            path.display()
+        );
+    }
+    Ok(rule)
+}
+
+/// The keys of `input` (with a value) that `typed`, its decoded and
+/// re-encoded form, no longer has, as JSON paths.
+fn unknown_keys(input: &Value, typed: &Value, at: &str, out: &mut Vec<String>) {
+    match (input, typed) {
+        (Value::Object(given), Value::Object(kept)) => {
+            for (key, value) in given {
+                let path = format!("{at}.{key}");
+                match kept.get(key) {
+                    Some(kept) => unknown_keys(value, kept, &path, out),
+                    None if !value.is_null() => out.push(path),
+                    None => {}
+                }
+            }
+        }
+        (Value::Array(given), Value::Array(kept)) => {
+            for (i, (value, kept)) in given.iter().zip(kept).enumerate() {
+                unknown_keys(value, kept, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn rule_table(rules: &[smartthings_ext::types::Rule]) -> Table {
@@ -79,4 +115,25 @@ pub(super) async fn run(
     emit(format, &to_json(&one), || {
         rule_table(std::slice::from_ref(&one))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_key_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rule.yaml");
+        let rule = |extra: &str| {
+            format!(
+                "name: porch\n{extra}actions:\n  - if:\n      equals:\n        left: {{string: a}}\n        right: {{string: a}}\n"
+            )
+        };
+        std::fs::write(&path, rule("")).unwrap();
+        rule_file(&path).unwrap();
+        std::fs::write(&path, rule("timeZone: UTC\n")).unwrap();
+        let error = rule_file(&path).unwrap_err().to_string();
+        assert!(error.contains("unknown key $.timeZone"), "{error}");
+    }
 }

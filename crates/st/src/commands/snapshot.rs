@@ -80,12 +80,12 @@ pub(super) async fn run(c: &SmartThings, format: Format) -> Result<()> {
     if format == Format::Table {
         let rooms: usize = home.locations.iter().map(|l| l.rooms.len()).sum();
         let scenes: usize = home.locations.iter().map(|l| l.scenes.len()).sum();
-        println!(
+        crate::output::line(format!(
             "{} devices, {} locations, {rooms} rooms, {scenes} scenes in {} requests",
             home.devices.len(),
             home.locations.len(),
             home.requests
-        );
+        ))?;
     }
     Ok(())
 }
