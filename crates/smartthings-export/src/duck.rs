@@ -251,13 +251,18 @@ pub fn write(path: &Path, run: &Run, rows: &Rows) -> Result<LoadStats> {
     let mut mark = tx.prepare(&format!(
         "UPDATE {schema}.devices SET removed = true, removed_at = CAST(? AS TIMESTAMPTZ), content_hash = NULL, updated_at = CAST(? AS TIMESTAMPTZ) WHERE device_id = ?"
     ))?;
-    for id in listed.iter().filter(|id| !current.contains(*id)) {
+    // A listed device that did not decode is still there: not removed.
+    for id in listed
+        .iter()
+        .filter(|id| !current.contains(*id) && !run.undecoded.contains(*id))
+    {
         mark.execute(duckdb::params![at, at, id])?;
         stats.removed_devices += 1;
     }
     drop(mark);
     stats.status_rows = of(rows, "device_status").len();
     stats.devices = current.len();
+    stats.undecoded_devices = run.undecoded.len();
     stats.locations = of(rows, "locations").len();
     let load_id: i64 = tx.query_row(
         &format!("SELECT COALESCE(MAX(load_id), 0) + 1 FROM {schema}.loads"),

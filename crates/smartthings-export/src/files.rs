@@ -5,14 +5,21 @@
 //! the changed status rows of each load go to
 //! `device_status_history/load-NNNNNN.<ext>` (a glob reads them all).
 //!
-//! Every file is written beside its final name and renamed into place, so an
-//! interrupted run leaves the previous load's files whole.
+//! Every file is written beside its final name, under a name unique to the
+//! run, and renamed into place, so an interrupted run leaves each file whole
+//! (old or new). One run at a time writes a directory: it holds an exclusive
+//! lock on `<dir>/.lock` throughout, and a second fails at once. A load's
+//! history file is written before the tables it is computed from are
+//! replaced, and `loads` last, so an interruption never loses a history row
+//! (see "What is guaranteed" in docs/export.md).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::tables::{
@@ -39,17 +46,24 @@ impl Format {
         }
     }
 
-    /// Write a whole file: to a temporary name, then renamed into place.
+    /// Write a whole file: to a temporary name of this run's own, then
+    /// renamed into place.
     #[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
     fn write(self, path: &Path, columns: &[Column], rows: &[Value]) -> Result<()> {
-        let partial = path.with_extension(format!("{}.partial", self.extension()));
-        match self {
-            Format::JsonLines => write_jsonl(&partial, rows)?,
+        let partial = partial_name(path);
+        let written = match self {
+            Format::JsonLines => write_jsonl(&partial, rows),
             #[cfg(feature = "parquet")]
-            Format::Parquet => crate::parquet_file::write(&partial, columns, rows)?,
+            Format::Parquet => crate::parquet_file::write(&partial, columns, rows),
         }
-        std::fs::rename(&partial, path)
-            .with_context(|| format!("cannot move {} into place", path.display()))
+        .and_then(|()| {
+            std::fs::rename(&partial, path)
+                .with_context(|| format!("cannot move {} into place", path.display()))
+        });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        written
     }
 
     /// The rows of a file an earlier load wrote; none if there is none.
@@ -94,6 +108,53 @@ fn read_jsonl(path: &Path) -> Result<Vec<Value>> {
     Ok(rows)
 }
 
+/// `<dir>/.<name>.<pid>-<n>.partial`: unique to this process and write.
+fn partial_name(path: &Path) -> PathBuf {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!(".{name}.{}-{n}.partial", std::process::id()))
+}
+
+/// The directory's writer lock, held until dropped.
+struct DirectoryLock(#[allow(dead_code, reason = "held for its lock")] std::fs::File);
+
+/// Take the directory's lock, or fail at once if another run holds it; then
+/// clear what an interrupted run left behind.
+fn lock(dir: &Path) -> Result<DirectoryLock> {
+    let path = dir.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another export is writing {} (it holds {}); run again when it has finished",
+            dir.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    for leftover in [dir.to_path_buf(), dir.join(HISTORY)] {
+        let Ok(entries) = std::fs::read_dir(&leftover) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".partial") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(DirectoryLock(file))
+}
+
 /// The load numbers of the history files `load-NNNNNN.<ext>` in `dir`.
 fn history_numbers(dir: &Path) -> Vec<i64> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -111,6 +172,7 @@ fn history_numbers(dir: &Path) -> Vec<i64> {
 /// Write one load into the directory `dir`.
 pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Result<LoadStats> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let _lock = lock(dir)?;
     let file = |name: &str| -> PathBuf { dir.join(format!("{name}.{}", format.extension())) };
     let at = stamp(run.started_at);
 
@@ -124,7 +186,11 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
         .into_iter()
         .filter(|d| !listed.contains(&devices_table.key_of(d)))
     {
-        if gone["removed"] != Value::Bool(true) {
+        // Listed, but not decodable this time: still there, rows kept.
+        let undecoded = gone["device_id"]
+            .as_str()
+            .is_some_and(|id| run.undecoded.contains(id));
+        if !undecoded && gone["removed"] != Value::Bool(true) {
             gone["removed"] = Value::Bool(true);
             gone["removed_at"] = Value::from(at.clone());
             removed_devices += 1;
@@ -133,15 +199,29 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
     }
 
     let status = table("device_status");
-    let before: HashMap<String, Value> = format
-        .read(&file("device_status"), status.columns)?
-        .into_iter()
-        .map(|row| (status.key_of(&row), row))
-        .collect();
-    let changed: Vec<&Value> = of(rows, "device_status")
-        .iter()
-        .filter(|row| before.get(&status.key_of(row)) != Some(*row))
-        .collect();
+    let earlier_status = format.read(&file("device_status"), status.columns)?;
+    let changed: Vec<&Value> = {
+        let before: HashMap<String, &Value> = earlier_status
+            .iter()
+            .map(|row| (status.key_of(row), row))
+            .collect();
+        of(rows, "device_status")
+            .iter()
+            .filter(|row| before.get(&status.key_of(row)) != Some(row))
+            .collect()
+    };
+    // The last good status of a device that did not decode this time stays.
+    let mut status_rows = of(rows, "device_status").to_vec();
+    status_rows.extend(
+        earlier_status
+            .iter()
+            .filter(|row| {
+                row["device_id"]
+                    .as_str()
+                    .is_some_and(|id| run.undecoded.contains(id))
+            })
+            .cloned(),
+    );
 
     let mut loads = format.read(&file("loads"), LOADS.columns)?;
     let history_dir = dir.join(HISTORY);
@@ -155,14 +235,9 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
         .unwrap_or(0)
         + 1;
 
-    for t in TABLES {
-        let rows = if t.name == "devices" {
-            &devices[..]
-        } else {
-            of(rows, t.name)
-        };
-        format.write(&file(t.name), t.columns, rows)?;
-    }
+    // History before the tables it is computed from: an interruption between
+    // the two leaves the old tables, and the next run records the same
+    // changes again (twice at worst, never lost).
     if run.history && !changed.is_empty() {
         std::fs::create_dir_all(&history_dir)?;
         let history: Vec<Value> = changed
@@ -176,6 +251,14 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
         let name = format!("load-{load_id:06}.{}", format.extension());
         format.write(&history_dir.join(name), &history_columns(), &history)?;
     }
+    for t in TABLES {
+        let rows = match t.name {
+            "devices" => &devices[..],
+            "device_status" => &status_rows[..],
+            name => of(rows, name),
+        };
+        format.write(&file(t.name), t.columns, rows)?;
+    }
 
     let stats = LoadStats {
         locations: of(rows, "locations").len(),
@@ -183,6 +266,7 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
         status_rows: of(rows, "device_status").len(),
         changed_status_rows: changed.len(),
         removed_devices,
+        undecoded_devices: run.undecoded.len(),
     };
     loads.push(crate::load_row(load_id, run, &stats));
     format.write(&file("loads"), LOADS.columns, &loads)?;

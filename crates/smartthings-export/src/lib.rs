@@ -154,6 +154,9 @@ pub struct LoadStats {
     pub changed_status_rows: usize,
     /// Devices newly marked removed.
     pub removed_devices: usize,
+    /// Devices the server listed in a form that did not decode: kept as they
+    /// were at the last load, never marked removed.
+    pub undecoded_devices: usize,
 }
 
 /// A finished load: what it wrote, in how many requests and how long.
@@ -181,7 +184,15 @@ impl fmt::Display for LoadSummary {
             self.requests,
             self.duration.as_secs_f64(),
             self.destination
-        )
+        )?;
+        if self.stats.undecoded_devices > 0 {
+            write!(
+                f,
+                " ({} listed devices did not decode; their last rows are kept)",
+                self.stats.undecoded_devices
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -192,6 +203,8 @@ pub(crate) struct Run {
     pub(crate) history: bool,
     pub(crate) started_at: DateTime<Utc>,
     pub(crate) requests: u64,
+    /// Ids of listed devices that did not decode.
+    pub(crate) undecoded: std::collections::HashSet<String>,
 }
 
 /// The `loads` row of a finished run, in every destination.
@@ -243,11 +256,17 @@ pub async fn export(
     let capabilities = collect_all(client.capabilities()).await?.items;
     let requests = client.metrics().requests - before;
     let rows = tables::rows(&snapshot, &rules, &capabilities);
+    let undecoded = snapshot
+        .invalid
+        .iter()
+        .filter_map(|item| item.raw.get("deviceId")?.as_str().map(str::to_owned))
+        .collect();
     let run = Run {
         dataset: options.dataset.clone(),
         history: options.history,
         started_at,
         requests,
+        undecoded,
     };
     let stats = match sink {
         Sink::Files(dir, format) => files::write(dir, format, &run, &rows)?,

@@ -276,3 +276,161 @@ async fn an_unreadable_earlier_file_is_a_clear_error_and_overwrites_nothing() {
         );
     }
 }
+
+/// A device id of the home whose main component has a switch that is off.
+fn a_switch_that_is_off(sim: &Simulator) -> String {
+    sim.with_home(|h| {
+        h.devices
+            .values()
+            .find(|d| {
+                d.component("outlet1").is_none()
+                    && d.status["components"]["main"]["switch"]["switch"]["value"] == "off"
+            })
+            .map(|d| d.id().to_owned())
+            .unwrap()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_writer_at_a_time_and_concurrent_runs_never_corrupt_the_directory() {
+    let (_sim, c) = start(Home::generated(1, 60, 3).unwrap()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    run(&c, Format::JsonLines, dir).await;
+
+    // Another process holds the directory: the run fails at once, naming it.
+    let held = std::fs::File::open(dir.join(".lock")).unwrap();
+    held.lock().unwrap();
+    let error = export(
+        &c,
+        &Format::JsonLines.destination(dir),
+        &ExportOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("another export is writing"),
+        "{error:#}"
+    );
+    held.unlock().unwrap();
+
+    // Eight runs at once: each either loads or is refused; every file stays
+    // readable and every load number is used once.
+    let destination = Format::JsonLines.destination(dir);
+    let options = ExportOptions::default().history(true);
+    let runs = (0..8).map(|_| export(&c, &destination, &options));
+    let results = futures::future::join_all(runs).await;
+    let loaded = results.iter().filter(|r| r.is_ok()).count();
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            refused.to_string().contains("another export"),
+            "{refused:#}"
+        );
+    }
+    assert!(loaded >= 1);
+    for table in TABLES {
+        Format::JsonLines.rows(&Format::JsonLines.file(dir, table.name));
+    }
+    let loads = Format::JsonLines.rows(&Format::JsonLines.file(dir, LOADS.name));
+    let ids: Vec<i64> = loads
+        .iter()
+        .map(|l| l["load_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>());
+    assert_eq!(ids.len(), 1 + loaded);
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_interrupted_after_its_history_loses_no_change() {
+    for format in [Format::Parquet, Format::JsonLines] {
+        let (sim, c) = start(Home::generated(1, 40, 9).unwrap()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        run(&c, format, dir).await;
+        let id = a_switch_that_is_off(&sim);
+        c.execute(&id, [Command::switch_on()]).await.unwrap();
+
+        // The history cannot be written (a file where its directory goes):
+        // the run stops. Had it replaced `device_status` first, as it did,
+        // the change would be in no history file ever.
+        let history_dir = dir.join("device_status_history");
+        let existing = history_dir.exists();
+        if existing {
+            std::fs::rename(&history_dir, dir.join("kept-history")).unwrap();
+        }
+        std::fs::write(&history_dir, "not a directory").unwrap();
+        let options = ExportOptions::default().history(true);
+        assert!(
+            export(&c, &format.destination(dir), &options)
+                .await
+                .is_err()
+        );
+        std::fs::remove_file(&history_dir).unwrap();
+        if existing {
+            std::fs::rename(dir.join("kept-history"), &history_dir).unwrap();
+        }
+
+        run(&c, format, dir).await;
+        let history: Vec<Value> = std::fs::read_dir(dir.join("device_status_history"))
+            .unwrap()
+            .flat_map(|e| format.rows(&e.unwrap().path()))
+            .collect();
+        let recorded = history.iter().any(|r| {
+            r["device_id"] == id.as_str()
+                && r["attribute"] == "switch"
+                && r["component_id"] == "main"
+                && r["value_string"] == "on"
+        });
+        assert!(recorded, "{format:?}: the switch change is in the history");
+        let status = format.rows(&format.file(dir, "device_status"));
+        assert!(status.iter().any(|r| r["device_id"] == id.as_str()
+            && r["attribute"] == "switch"
+            && r["value_string"] == "on"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_no_longer_decodes_is_kept_not_removed() {
+    for format in [Format::Parquet, Format::JsonLines] {
+        let (sim, c) = start(Home::generated(1, 30, 4).unwrap()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        run(&c, format, dir).await;
+        let id = sim.with_home(|h| h.devices.keys().nth(7).cloned().unwrap());
+        let before: Vec<Value> = format
+            .rows(&format.file(dir, "device_status"))
+            .into_iter()
+            .filter(|r| r["device_id"] == id.as_str())
+            .collect();
+        assert!(!before.is_empty());
+        sim.with_home(|h| {
+            h.devices.get_mut(&id).unwrap().device["components"] = "garbage".into();
+        });
+        let second = run(&c, format, dir).await;
+        assert_eq!(second.stats.removed_devices, 0, "{format:?}");
+        assert_eq!(second.stats.undecoded_devices, 1, "{format:?}");
+        assert!(second.to_string().contains("did not decode"), "{second}");
+        let devices = format.rows(&format.file(dir, "devices"));
+        let kept = devices
+            .iter()
+            .find(|d| d["device_id"] == id.as_str())
+            .unwrap();
+        assert_ne!(kept["removed"], true, "{format:?}");
+        let after: Vec<Value> = format
+            .rows(&format.file(dir, "device_status"))
+            .into_iter()
+            .filter(|r| r["device_id"] == id.as_str())
+            .collect();
+        assert_eq!(
+            sorted(after),
+            sorted(before),
+            "{format:?}: its last rows kept"
+        );
+    }
+}

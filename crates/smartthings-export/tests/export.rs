@@ -362,3 +362,38 @@ async fn the_documented_queries_run() {
             .for_each(drop);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_no_longer_decodes_stays_in_the_database_unremoved() {
+    let sim = Simulator::start(Home::generated(1, 30, 4).unwrap(), Config::default())
+        .await
+        .unwrap();
+    let c = client(&sim);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("home.duckdb");
+    let destination = Destination::DuckDb(db.clone());
+    export(&c, &destination, &ExportOptions::default())
+        .await
+        .unwrap();
+    let id = sim.with_home(|h| h.devices.keys().nth(7).cloned().unwrap());
+    let status_rows = format!("SELECT count(*) FROM {DS}.device_status WHERE device_id = '{id}'");
+    let before = count(&Connection::open(&db).unwrap(), &status_rows);
+    assert!(before > 0);
+    sim.with_home(|h| {
+        h.devices.get_mut(&id).unwrap().device["components"] = "garbage".into();
+    });
+    let second = export(&c, &destination, &ExportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(second.stats.removed_devices, 0);
+    assert_eq!(second.stats.undecoded_devices, 1);
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            &format!("SELECT count(*) FROM {DS}.devices WHERE device_id = '{id}' AND NOT removed")
+        ),
+        1
+    );
+    assert_eq!(count(&conn, &status_rows), before, "its last rows kept");
+}
