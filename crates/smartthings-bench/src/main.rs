@@ -10,7 +10,7 @@ use anyhow::Result;
 use futures::StreamExt;
 use serde_json::Value;
 use smartthings_ext::{
-    DeviceQuery, DeviceStatus, RateLimitPolicy, RetryPolicy, SmartThings, collect_all,
+    DeviceExt, DeviceQuery, DeviceStatus, RateLimitPolicy, RetryPolicy, SmartThings, collect_all,
 };
 use smartthings_sim::{Config, Home, Simulator};
 
@@ -235,7 +235,7 @@ async fn decode_throughput() -> Result<()> {
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|d| d.valid())
-                .filter_map(DeviceStatus::from_device)
+                .filter_map(|d| d.embedded_status())
                 .count()
         },
         "200-device page, includeStatus (generated types + status model)",

@@ -4,6 +4,7 @@
 mod call;
 mod client;
 mod commands;
+mod device;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -24,6 +25,7 @@ mod transport;
 
 pub use client::{ClientBuilder, SmartThings};
 pub use commands::{Command, CommandResult, CommandStatus};
+pub use device::{DeviceExt, Health, HealthState};
 pub use error::{Error, ErrorKind};
 pub use generated::builder;
 pub use lists::DeviceQuery;
@@ -31,8 +33,8 @@ pub use paginate::{ItemStream, ListPage, Listing, collect_all, next_page_url};
 pub use ratelimit::{Limit, RateLimitPolicy, Scope};
 pub use retry::{MAX_SERVER_HINT, RetryPolicy, retry_hint};
 pub use smartthings::status::{
-    Attribute, CapabilityStatus, ComponentStatus, Contact, DeviceStatus, DeviceWatch, Health,
-    HealthState, Hsv, Known, LockState, Measurement, parse_timestamp,
+    Attribute, CapabilityStatus, ComponentStatus, Contact, DeviceStatus, DeviceWatch, Hsv, Known,
+    LockState, Measurement, parse_timestamp,
 };
 /// The API's types: request bodies, responses, and the forward-compatible
 /// wrappers they use.

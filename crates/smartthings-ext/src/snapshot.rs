@@ -11,7 +11,9 @@ use crate::client::SmartThings;
 use crate::error::Error;
 use crate::lists::DeviceQuery;
 use crate::paginate::collect_all;
-use smartthings::status::{DeviceStatus, Health};
+use smartthings::status::DeviceStatus;
+
+use crate::device::{DeviceExt, Health};
 
 /// A location with its rooms and scenes.
 #[derive(Clone, Debug)]
@@ -162,8 +164,8 @@ impl SmartThings {
         let mut embedded = Vec::with_capacity(devices.items.len());
         let mut missing = Vec::new();
         for device in devices.items {
-            let health = device.health_state.as_ref().map(Health::from);
-            match DeviceStatus::from_device(&device) {
+            let health = device.health();
+            match device.embedded_status() {
                 Some(status) => embedded.push(DeviceSnapshot {
                     device,
                     status,

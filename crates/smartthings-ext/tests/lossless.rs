@@ -13,7 +13,9 @@ use smartthings_ext::types::{
     ListRoomsResponse, ListRulesResponse, ListScenesResponse, ListSubscriptionsResponse, Location,
     Rule,
 };
-use smartthings_ext::{CapabilityStatus, ComponentStatus, DeviceStatus, LenientItems, SmartThings};
+use smartthings_ext::{
+    CapabilityStatus, ComponentStatus, DeviceExt, DeviceStatus, LenientItems, SmartThings,
+};
 use smartthings_sim::{Config, Home, Simulator};
 
 /// `value` without the object entries whose value is `null`: a null and an
@@ -440,7 +442,7 @@ async fn simulator_responses_round_trip_with_unknown_fields() {
         .unwrap();
     let listed = page.items.unwrap().valid().next().cloned().unwrap();
     assert_eq!(listed.extra["zzUnknown"], unknown());
-    let embedded = DeviceStatus::from_device(&listed).unwrap();
+    let embedded = listed.embedded_status().unwrap();
     let (_, _, _, attribute) = embedded.attributes().next().unwrap();
     assert_eq!(attribute.other["zzUnknown"], unknown());
 }

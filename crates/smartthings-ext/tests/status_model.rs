@@ -8,8 +8,8 @@ use httpmock::MockServer;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use smartthings_ext::{
-    CapabilityStatus, Command, ComponentStatus, DeviceStatus, ErrorKind, HealthState, Known,
-    LockState,
+    CapabilityStatus, Command, ComponentStatus, DeviceExt, DeviceStatus, ErrorKind, HealthState,
+    Known, LockState,
 };
 use support::client;
 
@@ -68,7 +68,7 @@ fn the_embedded_status_of_an_include_status_list_is_the_same_model() {
     let list = seed("seed003/list_devices_include_status_health.json");
     let device: smartthings_ext::types::Device =
         serde_json::from_value(list["items"][0].clone()).unwrap();
-    let status = DeviceStatus::from_device(&device).unwrap();
+    let status = device.embedded_status().unwrap();
     let main = status.main().unwrap();
     let watch = main.device_watch().unwrap();
     assert_eq!(
@@ -93,7 +93,7 @@ fn the_embedded_status_of_an_include_status_list_is_the_same_model() {
         .unwrap();
     assert_eq!(interval.measurement().unwrap().unit, Some("s"));
     assert_eq!(interval.data_str("protocol"), Some("cloud"));
-    let health = smartthings_ext::Health::from(device.health_state.as_ref().unwrap());
+    let health = device.health().unwrap();
     assert_eq!(health.state, HealthState::Offline);
     // Every embedded capability status round-trips through the model.
     for capability in list["items"][0]["components"][0]["capabilities"]

@@ -18,6 +18,21 @@ pub struct FaultRates {
     pub truncate: f64,
     /// A 502 HTML error page (as a proxy in front of the API would send).
     pub html: f64,
+    /// The request is processed (a command runs), then the connection is
+    /// closed without an answer: the response is lost.
+    pub drop_after: f64,
+    /// The request is processed, then answered with a 500, 502 or 503.
+    pub server_error_after: f64,
+    /// 401, 403, 404, 429, 500, 502 or 503 with an HTML page or an empty
+    /// body instead of the API's JSON, before processing.
+    pub error_page: f64,
+    /// 429 with a hint no client should take at its word: `Retry-After` in
+    /// seconds, as an HTTP date, `1e20`, negative or garbage, or
+    /// `x-ratelimit-reset` 10^19 ms away.
+    pub hostile_429: f64,
+    /// The request is processed; headers and half the body are sent, then
+    /// nothing until [`Config::stall`](crate::Config::stall) has passed.
+    pub stall: f64,
     /// Added to every response.
     pub latency: Duration,
 }
@@ -60,7 +75,28 @@ pub enum Fault {
     Truncate,
     /// Answer with an HTML 502 page.
     Html,
+    /// Process, then close without answering.
+    DropAfter,
+    /// Process, then answer with this 5xx.
+    ServerErrorAfter(u16),
+    /// Answer this status with an HTML page (`true`) or an empty body.
+    ErrorPage(u16, bool),
+    /// Answer 429 with the hostile hint of this index (see `HOSTILE_HINTS`).
+    Hostile429(usize),
+    /// Process, send half the body, then stall.
+    Stall,
 }
+
+/// The hints of [`Fault::Hostile429`]: header name and value (`None`: an
+/// HTTP date one second ahead).
+pub const HOSTILE_HINTS: [(&str, Option<&str>); 6] = [
+    ("retry-after", Some("1")),
+    ("retry-after", None),
+    ("retry-after", Some("1e20")),
+    ("retry-after", Some("-5")),
+    ("retry-after", Some("soon, probably")),
+    ("x-ratelimit-reset", Some("10000000000000000000")),
+];
 
 /// Draw the fault for one request.
 pub fn draw(rng: &mut fastrand::Rng, rates: &FaultRates) -> Fault {
@@ -72,11 +108,24 @@ pub fn draw(rng: &mut fastrand::Rng, rates: &FaultRates) -> Fault {
         (rates.drop, Fault::Drop),
         (rates.truncate, Fault::Truncate),
         (rates.html, Fault::Html),
+        (rates.drop_after, Fault::DropAfter),
+        (rates.server_error_after, Fault::ServerErrorAfter(0)),
+        (rates.error_page, Fault::ErrorPage(0, false)),
+        (rates.hostile_429, Fault::Hostile429(0)),
+        (rates.stall, Fault::Stall),
     ] {
         edge += rate;
         if roll < edge {
             return match fault {
                 Fault::ServerError(_) => Fault::ServerError([500, 502, 503][rng.usize(..3)]),
+                Fault::ServerErrorAfter(_) => {
+                    Fault::ServerErrorAfter([500, 502, 503][rng.usize(..3)])
+                }
+                Fault::ErrorPage(..) => Fault::ErrorPage(
+                    [401, 403, 404, 429, 500, 502, 503][rng.usize(..7)],
+                    rng.bool(),
+                ),
+                Fault::Hostile429(_) => Fault::Hostile429(rng.usize(..HOSTILE_HINTS.len())),
                 other => other,
             };
         }

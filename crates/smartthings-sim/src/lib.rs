@@ -27,9 +27,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tower::ServiceExt;
 
-pub use faults::{FaultPlan, FaultRates};
+pub use faults::{FaultPlan, FaultRates, HOSTILE_HINTS};
 pub use home::{Home, MAX_DEVICES_PER_LOCATION, MAX_LOCATIONS, SimDevice};
-pub use server::{API_PREFIX, Config, ExecutedCommand, LogEntry, MAX_PAGE, Stats};
+pub use server::{API_PREFIX, Config, ExecutedCommand, LogEntry, MAX_PAGE, PagingQuirks, Stats};
 
 use server::{Dropper, Sim};
 

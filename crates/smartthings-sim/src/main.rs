@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::Parser;
-use smartthings_sim::{Config, DEFAULT_TOKEN, FaultPlan, FaultRates, Home, Simulator};
+use smartthings_sim::{
+    Config, DEFAULT_TOKEN, FaultPlan, FaultRates, Home, PagingQuirks, Simulator,
+};
 
 /// A local SmartThings API for demos, tests and fault drills.
 #[derive(Parser)]
@@ -45,9 +47,45 @@ struct Args {
     /// Fraction of connections dropped.
     #[arg(long, default_value_t = 0.0)]
     drops: f64,
+    /// Fraction of requests processed whose answer is then lost (dropped).
+    #[arg(long, default_value_t = 0.0)]
+    drops_after: f64,
+    /// Fraction of requests processed, then answered 500/502/503.
+    #[arg(long, default_value_t = 0.0)]
+    faults_after: f64,
+    /// Fraction answered 401/403/404/429/5xx with an HTML page or nothing.
+    #[arg(long, default_value_t = 0.0)]
+    error_pages: f64,
+    /// Fraction answered 429 with an absurd or malformed retry hint.
+    #[arg(long, default_value_t = 0.0)]
+    hostile_429s: f64,
+    /// Fraction of responses that stall half-way through the body.
+    #[arg(long, default_value_t = 0.0)]
+    stalls: f64,
     /// Added latency per response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Paging quirks: ignore-offset, repeat-next-link, relative-next-links,
+    /// empty-pages-with-next, or page-cap=N (repeatable).
+    #[arg(long = "paging-quirk")]
+    paging_quirks: Vec<String>,
+}
+
+fn paging(quirks: &[String]) -> Result<PagingQuirks> {
+    let mut paging = PagingQuirks::default();
+    for quirk in quirks {
+        match quirk.split_once('=') {
+            Some(("page-cap", n)) => paging.page_cap = Some(n.parse()?),
+            _ => match quirk.as_str() {
+                "ignore-offset" => paging.ignore_offset = true,
+                "repeat-next-link" => paging.repeat_next_link = true,
+                "relative-next-links" => paging.relative_next_links = true,
+                "empty-pages-with-next" => paging.empty_pages_with_next = true,
+                other => anyhow::bail!("unknown paging quirk {other:?}"),
+            },
+        }
+    }
+    Ok(paging)
 }
 
 #[tokio::main]
@@ -69,11 +107,18 @@ async fn main() -> Result<()> {
             global: FaultRates {
                 server_error: args.faults,
                 drop: args.drops,
+                drop_after: args.drops_after,
+                server_error_after: args.faults_after,
+                error_page: args.error_pages,
+                hostile_429: args.hostile_429s,
+                stall: args.stalls,
                 latency: Duration::from_millis(args.latency_ms),
                 ..FaultRates::default()
             },
             ..FaultPlan::default()
         },
+        paging: paging(&args.paging_quirks)?,
+        ..Config::default()
     };
     let sim = Simulator::bind(SocketAddr::from(([127, 0, 0, 1], args.port)), home, config).await?;
     println!("SmartThings simulator: {devices} devices");

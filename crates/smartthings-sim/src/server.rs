@@ -100,6 +100,26 @@ pub struct Config {
     pub time_scale: f64,
     /// Injected faults.
     pub faults: FaultPlan,
+    /// How long a stalled response (`FaultRates::stall`) sends nothing
+    /// before the connection is closed.
+    pub stall: std::time::Duration,
+    /// Paging the way a misbehaving server does it.
+    pub paging: PagingQuirks,
+}
+
+/// Ways a server gets paging wrong, each off by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PagingQuirks {
+    /// `offset` is ignored: every rules page is the first.
+    pub ignore_offset: bool,
+    /// Pages hold at most this many items, whatever `max` asked.
+    pub page_cap: Option<usize>,
+    /// Every next link points at page 1, so page 1 links to itself.
+    pub repeat_next_link: bool,
+    /// Next links are relative (`/v1/devices?page=1`), not absolute.
+    pub relative_next_links: bool,
+    /// Pages are empty but always have a next page.
+    pub empty_pages_with_next: bool,
 }
 
 impl Default for Config {
@@ -109,6 +129,8 @@ impl Default for Config {
             rate_limits: true,
             time_scale: 1.0,
             faults: FaultPlan::none(),
+            stall: std::time::Duration::from_secs(30),
+            paging: PagingQuirks::default(),
         }
     }
 }

@@ -7,7 +7,8 @@
 //! endpoint ([`DeviceStatus`]), the component status endpoint
 //! ([`ComponentStatus`]), the capability status endpoint
 //! ([`CapabilityStatus`]) and the per-capability `status` embedded in a
-//! device listed with `includeStatus=true` ([`DeviceStatus::from_device`]).
+//! device listed with `includeStatus=true`. Nothing here names a generated
+//! type, so any spec with these schemas can use it.
 //! Decoding is lossless: re-serialising gives back every attribute, unit,
 //! `data`, timestamp and any field this crate does not know.
 
@@ -242,30 +243,6 @@ impl DeviceStatus {
         })
     }
 
-    /// The status embedded in a device listed with `includeStatus=true`, or
-    /// `None` if the device carries no embedded status at all.
-    pub fn from_device(device: &crate::types::Device) -> Option<Self> {
-        let mut any = false;
-        let mut components = IndexMap::new();
-        for component in device.components.as_deref().unwrap_or_default() {
-            let Some(id) = component.id.clone() else {
-                continue;
-            };
-            let mut capabilities = IndexMap::new();
-            for capability in component.capabilities.as_deref().unwrap_or_default() {
-                if let (Some(cap_id), Some(status)) = (&capability.id, &capability.status) {
-                    any = true;
-                    capabilities.insert(cap_id.clone(), status.clone());
-                }
-            }
-            components.insert(id, ComponentStatus(capabilities));
-        }
-        any.then_some(Self {
-            components,
-            other: Map::new(),
-        })
-    }
-
     /// This status without what the device itself declares unsupported:
     /// capabilities listed in a component's
     /// `custom.disabledCapabilities.disabledCapabilities` and components
@@ -482,57 +459,6 @@ impl ComponentStatus {
             status: attribute.as_str()?,
             reason: attribute.data_str("reason"),
         })
-    }
-}
-
-/// A device's health: `healthState` of an `includeHealth=true` list, or the
-/// body of the health endpoint.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Health {
-    /// ONLINE, OFFLINE, or what the server said.
-    pub state: HealthState,
-    /// When the state last changed, as sent.
-    pub last_updated: Option<String>,
-}
-
-/// The health state of a device.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HealthState {
-    /// ONLINE.
-    Online,
-    /// OFFLINE.
-    Offline,
-    /// UNKNOWN, or no state given.
-    Unknown,
-    /// A state this crate does not know.
-    Other(String),
-}
-
-impl From<&crate::types::DeviceHealth> for Health {
-    fn from(health: &crate::types::DeviceHealth) -> Self {
-        let state = match health.state.as_ref().map(ToString::to_string).as_deref() {
-            Some("ONLINE") => HealthState::Online,
-            Some("OFFLINE") => HealthState::Offline,
-            Some("UNKNOWN") | None => HealthState::Unknown,
-            Some(other) => HealthState::Other(other.to_owned()),
-        };
-        Health {
-            state,
-            last_updated: health.last_updated_date.clone(),
-        }
-    }
-}
-
-impl HealthState {
-    /// The API's spelling.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Online => "ONLINE",
-            Self::Offline => "OFFLINE",
-            Self::Unknown => "UNKNOWN",
-            Self::Other(s) => s,
-        }
     }
 }
 

@@ -39,22 +39,38 @@ fn paged(sim: &Sim, uri: &Uri, items: Vec<Value>) -> Result<Value, Refusal> {
             .into());
         }
     };
+    let quirks = &sim.config.paging;
+    // A server that caps its pages below what was asked: smaller pages,
+    // consistently, and next links that say so.
+    let max = quirks.page_cap.map_or(max, |cap| cap.clamp(1, max));
     let start = page.saturating_mul(max).min(items.len());
     let end = (start + max).min(items.len());
-    let links = if end < items.len() {
+    let more = end < items.len();
+    let links = if more || quirks.empty_pages_with_next {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in query.iter().filter(|(k, _)| k != "page" && k != "max") {
             next.append_pair(k, v);
         }
         next.append_pair("max", &max.to_string());
-        next.append_pair("page", &(page + 1).to_string());
+        let next_page = if quirks.repeat_next_link { 1 } else { page + 1 };
+        next.append_pair("page", &next_page.to_string());
         let path = uri.path();
         let path = path.strip_prefix(API_PREFIX).unwrap_or(path);
-        json!({"next": {"href": format!("{}{API_PREFIX}{path}?{}", sim.origin, next.finish())}})
+        let origin = if quirks.relative_next_links {
+            ""
+        } else {
+            &sim.origin
+        };
+        json!({"next": {"href": format!("{origin}{API_PREFIX}{path}?{}", next.finish())}})
     } else {
         json!({})
     };
-    Ok(json!({"items": items[start..end].to_vec(), "_links": links}))
+    let items = if quirks.empty_pages_with_next {
+        Vec::new()
+    } else {
+        items[start..end].to_vec()
+    };
+    Ok(json!({"items": items, "_links": links}))
 }
 
 pub(super) fn listing(sim: &Sim, uri: &Uri, items: Vec<Value>) -> Response {

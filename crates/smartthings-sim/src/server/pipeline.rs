@@ -100,8 +100,51 @@ pub(super) async fn pipeline(
             tokio::time::sleep(rates.latency).await;
         }
         let fault = faults::draw(&mut sim.faults.lock().expect("faults"), &rates);
+        let dropper = request.extensions().get::<Dropper>().cloned();
         let mut response = match fault {
-            Fault::None | Fault::Truncate => next.run(request).await,
+            Fault::None | Fault::Truncate | Fault::Stall => next.run(request).await,
+            Fault::DropAfter => {
+                // The operation ran; its answer never arrives.
+                let _ = next.run(request).await;
+                record(&sim, seq, &method, uri, operation, 0, Some("DropAfter".into()));
+                if let Some(dropper) = dropper {
+                    dropper.0.notify_one();
+                }
+                return std::future::pending().await;
+            }
+            Fault::ServerErrorAfter(status) => {
+                let _ = next.run(request).await;
+                api_error(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    "InternalServerError",
+                    "Injected server error after processing.",
+                    None,
+                )
+            }
+            Fault::ErrorPage(status, html) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                if html {
+                    (
+                        status,
+                        [("content-type", "text/html")],
+                        format!("<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"),
+                    )
+                        .into_response()
+                } else {
+                    status.into_response()
+                }
+            }
+            Fault::Hostile429(which) => {
+                let mut response = too_many("injected", verdict.limit, verdict.window_secs, 0);
+                let (name, value) = faults::HOSTILE_HINTS[which % faults::HOSTILE_HINTS.len()];
+                let value = value.map_or_else(
+                    || httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(1)),
+                    str::to_owned,
+                );
+                set_headers(&mut response, &[(name, value)]);
+                record(&sim, seq, &method, uri, operation, 429, Some(format!("Hostile429({which})")));
+                return response;
+            }
             Fault::ServerError(status) => api_error(
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 "InternalServerError",
@@ -131,14 +174,16 @@ pub(super) async fn pipeline(
                 .into_response(),
             Fault::Drop => {
                 record(&sim, seq, &method, uri, operation, 0, Some("drop".into()));
-                if let Some(dropper) = request.extensions().get::<Dropper>() {
+                if let Some(dropper) = dropper {
                     dropper.0.notify_one();
                 }
                 return std::future::pending().await;
             }
         };
-        if fault == Fault::Truncate {
-            response = truncated(response).await;
+        match fault {
+            Fault::Truncate => response = cut(response, std::time::Duration::from_millis(20)).await,
+            Fault::Stall => response = cut(response, sim.config.stall).await,
+            _ => {}
         }
         set_headers(&mut response, &headers);
         let fault = (fault != Fault::None).then(|| format!("{fault:?}"));
@@ -184,8 +229,9 @@ fn too_many(bucket: &str, limit: u32, window_secs: u64, retry_ms: u64) -> Respon
 }
 
 /// The same response with its body cut off half-way: the declared length
-/// is kept, the connection ends early.
-async fn truncated(response: Response) -> Response {
+/// is kept, and after `pause` the connection ends early (a short pause: a
+/// truncated body; a long one: a stalled connection).
+async fn cut(response: Response, pause: std::time::Duration) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
@@ -197,9 +243,9 @@ async fn truncated(response: Response) -> Response {
     // The pause lets the first half reach the wire before the connection is
     // cut; otherwise the server would drop the buffered headers with it.
     let stream = futures::stream::iter([Ok::<_, std::io::Error>(half)]).chain(
-        futures::stream::once(async {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            Err(std::io::Error::other("truncated by fault injection"))
+        futures::stream::once(async move {
+            tokio::time::sleep(pause).await;
+            Err(std::io::Error::other("cut by fault injection"))
         }),
     );
     Response::from_parts(parts, Body::from_stream(stream))

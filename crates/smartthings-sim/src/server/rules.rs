@@ -30,6 +30,7 @@ async fn list_rules(State(sim): State<Shared>, uri: Uri) -> Response {
         .clamp(1, MAX_PAGE);
     let offset = param(&q, "offset")
         .and_then(|o| o.parse::<usize>().ok())
+        .filter(|_| !sim.config.paging.ignore_offset)
         .unwrap_or(0);
     let items: Vec<Value> = sim
         .home
