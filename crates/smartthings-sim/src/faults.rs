@@ -87,7 +87,7 @@ pub enum Fault {
     Stall,
 }
 
-/// The hints of [`Fault::Hostile429`]: header name and value (`None`: an
+/// The hints of `FaultRates::hostile_429`: header name and value (`None`: an
 /// HTTP date one second ahead).
 pub const HOSTILE_HINTS: [(&str, Option<&str>); 6] = [
     ("retry-after", Some("1")),
