@@ -101,7 +101,27 @@ pub struct ClientBuilder {
     rate_limits: RateLimitPolicy,
     max_pages: u32,
     max_body: u64,
-    https_proxy: Option<String>,
+    https_proxy: Option<ProxyUrl>,
+}
+
+/// A proxy URL, which may carry credentials: `Debug` shows no more than its
+/// scheme, host and port.
+#[derive(Clone)]
+struct ProxyUrl(String);
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Url::parse(&self.0) {
+            Ok(url) => write!(
+                f,
+                "{}://{}:{}",
+                url.scheme(),
+                url.host_str().unwrap_or("?"),
+                url.port_or_known_default().unwrap_or(0)
+            ),
+            Err(_) => f.write_str("<unparsable proxy URL>"),
+        }
+    }
 }
 
 impl Default for ClientBuilder {
@@ -201,7 +221,7 @@ impl ClientBuilder {
     /// `HTTP_PROXY`/`HTTPS_PROXY` say: a proxy from the environment would
     /// receive the token in clear for an `http` base URL.
     pub fn https_proxy(mut self, url: impl Into<String>) -> Self {
-        self.https_proxy = Some(url.into());
+        self.https_proxy = Some(ProxyUrl(url.into()));
         self
     }
 
@@ -234,8 +254,13 @@ impl ClientBuilder {
             && base.scheme() == "https"
             && !is_loopback(&base)
         {
-            let proxy = reqwest::Proxy::https(proxy.as_str())
-                .map_err(|e| Error::new(ErrorKind::Config, format!("proxy {proxy:?}: {e}")))?;
+            // The URL may hold credentials: the error names it by its Debug.
+            let proxy = reqwest::Proxy::https(proxy.0.as_str()).map_err(|_| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!("proxy {proxy:?} is not a valid URL"),
+                )
+            })?;
             http = http.proxy(proxy);
         }
         let http = http
@@ -328,6 +353,17 @@ mod tests {
             let err = parse_base(bad).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
         }
+    }
+
+    #[test]
+    fn proxy_credentials_never_print() {
+        let builder = SmartThings::builder().https_proxy("http://user:hunter2@proxy.example:3128");
+        let shown = format!("{builder:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("user"),
+            "{shown}"
+        );
+        assert!(shown.contains("proxy.example:3128"), "{shown}");
     }
 
     #[test]
