@@ -19,6 +19,7 @@
 //!
 //! Features: `duckdb` (default; the bundled C++ engine) and `parquet`
 //! (default; pure Rust). With both off, JSON Lines remains.
+#![warn(missing_docs)]
 
 pub mod tables;
 
@@ -222,6 +223,7 @@ pub(crate) fn load_row(load_id: i64, run: &Run, stats: &LoadStats) -> Value {
         "changed_status_rows": stats.changed_status_rows,
         "removed_devices": stats.removed_devices,
         "requests": run.requests,
+        "undecoded_devices": stats.undecoded_devices,
     })
 }
 

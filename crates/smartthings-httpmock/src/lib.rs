@@ -12,6 +12,7 @@
 //! });
 //! # mock.assert_calls(0);
 //! ```
+#![warn(missing_docs)]
 
 #[allow(
     missing_docs,

@@ -12,6 +12,7 @@
 //! println!("{:?}", sim.stats());
 //! # Ok(()) }
 //! ```
+#![warn(missing_docs)]
 
 mod faults;
 mod home;
