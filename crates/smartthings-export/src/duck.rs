@@ -67,6 +67,16 @@ fn create_tables(conn: &Connection, schema: &str, history: bool) -> Result<()> {
         column_list(LOADS.columns),
         LOADS.key.join(", ")
     ));
+    // A run log an older release created lacks the newer columns; their
+    // value for its earlier loads is unknown (NULL).
+    for (name, kind, _) in LOADS.columns {
+        ddl.push_str(&format!(
+            "ALTER TABLE {schema}.{} ADD COLUMN IF NOT EXISTS {} {};\n",
+            LOADS.name,
+            ident(name),
+            kind.sql()
+        ));
+    }
     conn.execute_batch(&ddl).context("creating the tables")
 }
 

@@ -13,6 +13,7 @@
 //! replaced, and `loads` last, so an interruption never loses a history row
 //! (see "What is guaranteed" in docs/export.md).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::tables::{
-    Column, HISTORY, LOADED_AT, LOADS, Rows, TABLES, history_columns, of, stamp, table,
+    Column, HISTORY, LOADED_AT, LOADS, Rows, TABLES, Table, history_columns, of, stamp, table,
 };
 use crate::{LoadStats, Run};
 
@@ -155,6 +156,12 @@ fn lock(dir: &Path) -> Result<DirectoryLock> {
     Ok(DirectoryLock(file))
 }
 
+/// A table of rows per device or per part of one, other than `devices`
+/// (whose rows of vanished devices are kept, marked removed).
+fn is_per_device(table: &Table) -> bool {
+    table.name != "devices" && table.columns.iter().any(|(name, ..)| *name == "device_id")
+}
+
 /// The load numbers of the history files `load-NNNNNN.<ext>` in `dir`.
 fn history_numbers(dir: &Path) -> Vec<i64> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -210,18 +217,29 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
             .filter(|row| before.get(&status.key_of(row)) != Some(row))
             .collect()
     };
-    // The last good status of a device that did not decode this time stays.
-    let mut status_rows = of(rows, "device_status").to_vec();
-    status_rows.extend(
-        earlier_status
-            .iter()
-            .filter(|row| {
-                row["device_id"]
-                    .as_str()
-                    .is_some_and(|id| run.undecoded.contains(id))
-            })
-            .cloned(),
-    );
+    // A device listed but not decoded this time keeps its last rows in every
+    // table of per-device rows (all read before anything is written).
+    let of_undecoded = |row: &&Value| {
+        row["device_id"]
+            .as_str()
+            .is_some_and(|id| run.undecoded.contains(id))
+    };
+    let mut kept: HashMap<&str, Vec<Value>> = HashMap::new();
+    if !run.undecoded.is_empty() {
+        for t in TABLES.iter().filter(|t| is_per_device(t)) {
+            let earlier = if t.name == status.name {
+                earlier_status
+                    .iter()
+                    .filter(of_undecoded)
+                    .cloned()
+                    .collect()
+            } else {
+                let earlier = format.read(&file(t.name), t.columns)?;
+                earlier.iter().filter(of_undecoded).cloned().collect()
+            };
+            kept.insert(t.name, earlier);
+        }
+    }
 
     let mut loads = format.read(&file("loads"), LOADS.columns)?;
     let history_dir = dir.join(HISTORY);
@@ -252,12 +270,16 @@ pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Resul
         format.write(&history_dir.join(name), &history_columns(), &history)?;
     }
     for t in TABLES {
-        let rows = match t.name {
+        let mut table_rows = Cow::Borrowed(match t.name {
             "devices" => &devices[..],
-            "device_status" => &status_rows[..],
             name => of(rows, name),
-        };
-        format.write(&file(t.name), t.columns, rows)?;
+        });
+        if let Some(kept) = kept.get(t.name)
+            && !kept.is_empty()
+        {
+            table_rows.to_mut().extend(kept.iter().cloned());
+        }
+        format.write(&file(t.name), t.columns, &table_rows)?;
     }
 
     let stats = LoadStats {

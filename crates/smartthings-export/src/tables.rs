@@ -102,6 +102,11 @@ pub const LOADS: Table = Table {
             "devices newly marked removed",
         ),
         ("requests", Kind::Integer, "HTTP requests the run made"),
+        (
+            "undecoded_devices",
+            Kind::Integer,
+            "devices listed but not decodable: kept as last loaded, not removed",
+        ),
     ],
     key: &["load_id"],
 };
@@ -464,6 +469,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// "What is guaranteed" says the tables are written in the order the
+    /// document lists them.
+    #[test]
+    fn the_documentation_lists_the_tables_in_the_order_they_are_written() {
+        let doc = include_str!("../../../docs/export.md");
+        let at: Vec<usize> = TABLES
+            .iter()
+            .chain([&LOADS])
+            .map(|t| doc.find(&format!("### `{}`", t.name)).unwrap())
+            .collect();
+        assert!(at.is_sorted(), "{at:?}");
     }
 
     #[test]

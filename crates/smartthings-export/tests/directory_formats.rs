@@ -292,58 +292,152 @@ fn a_switch_that_is_off(sim: &Simulator) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_writer_at_a_time_and_concurrent_runs_never_corrupt_the_directory() {
-    let (_sim, c) = start(Home::generated(1, 60, 3).unwrap()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    run(&c, Format::JsonLines, dir).await;
+async fn a_second_writer_fails_at_once_naming_the_directory() {
+    let (_sim, c) = start(Home::generated(1, 20, 3).unwrap()).await;
+    for format in [Format::Parquet, Format::JsonLines] {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        run(&c, format, dir).await;
+        let before: Vec<Vec<u8>> = TABLES
+            .iter()
+            .chain([&LOADS])
+            .map(|t| std::fs::read(format.file(dir, t.name)).unwrap())
+            .collect();
 
-    // Another process holds the directory: the run fails at once, naming it.
-    let held = std::fs::File::open(dir.join(".lock")).unwrap();
-    held.lock().unwrap();
-    let error = export(
-        &c,
-        &Format::JsonLines.destination(dir),
-        &ExportOptions::default(),
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        error.to_string().contains("another export is writing"),
-        "{error:#}"
-    );
-    held.unlock().unwrap();
-
-    // Eight runs at once: each either loads or is refused; every file stays
-    // readable and every load number is used once.
-    let destination = Format::JsonLines.destination(dir);
-    let options = ExportOptions::default().history(true);
-    let runs = (0..8).map(|_| export(&c, &destination, &options));
-    let results = futures::future::join_all(runs).await;
-    let loaded = results.iter().filter(|r| r.is_ok()).count();
-    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        // Another process (here: another open file) holds the directory.
+        let held = std::fs::File::open(dir.join(".lock")).unwrap();
+        held.lock().unwrap();
+        let started = std::time::Instant::now();
+        let error = export(&c, &format.destination(dir), &ExportOptions::default())
+            .await
+            .unwrap_err();
+        let message = error.to_string();
         assert!(
-            refused.to_string().contains("another export"),
-            "{refused:#}"
+            message.contains("another export is writing"),
+            "{format:?}: {error:#}"
         );
+        assert!(
+            message.contains(&dir.display().to_string()),
+            "{format:?}: names the directory: {message}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "at once"
+        );
+        let after: Vec<Vec<u8>> = TABLES
+            .iter()
+            .chain([&LOADS])
+            .map(|t| std::fs::read(format.file(dir, t.name)).unwrap())
+            .collect();
+        assert!(before == after, "{format:?}: the refused run wrote nothing");
+        held.unlock().unwrap();
+        run(&c, format, dir).await;
     }
-    assert!(loaded >= 1);
-    for table in TABLES {
-        Format::JsonLines.rows(&Format::JsonLines.file(dir, table.name));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_runs_never_corrupt_the_directory() {
+    let (sim, c) = start(Home::generated(1, 150, 3).unwrap()).await;
+    let id = a_switch_that_is_off(&sim);
+    for format in [Format::JsonLines, Format::Parquet] {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path().to_owned();
+        run(&c, format, &dir).await;
+        let mut loaded = 0;
+        for round in 0..6 {
+            // A change each round, so that the history is written too.
+            let command = if round % 2 == 0 {
+                Command::switch_on()
+            } else {
+                Command::switch_off()
+            };
+            c.execute(&id, [command]).await.unwrap();
+            // Runs on several threads at once, their writes overlapping.
+            let runs: Vec<_> = (0..6)
+                .map(|_| {
+                    let (c, destination) = (c.clone(), format.destination(&dir));
+                    let handle = tokio::runtime::Handle::current();
+                    tokio::task::spawn_blocking(move || {
+                        let options = ExportOptions::default().history(true);
+                        handle.block_on(export(&c, &destination, &options))
+                    })
+                })
+                .collect();
+            for result in futures::future::join_all(runs).await {
+                match result.unwrap() {
+                    Ok(_) => loaded += 1,
+                    Err(refused) => assert!(
+                        refused.to_string().contains("another export is writing"),
+                        "{format:?}: {refused:#}"
+                    ),
+                }
+            }
+        }
+        // Every file whole, every load numbered once, no temporary left.
+        for table in TABLES {
+            format.rows(&format.file(&dir, table.name));
+        }
+        let loads = format.rows(&format.file(&dir, LOADS.name));
+        let ids: Vec<i64> = loads
+            .iter()
+            .map(|l| l["load_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            (1..=ids.len() as i64).collect::<Vec<_>>(),
+            "{format:?}"
+        );
+        assert_eq!(ids.len(), 1 + loaded, "{format:?}");
+        let history = dir.join("device_status_history");
+        for entry in std::fs::read_dir(&history).unwrap() {
+            format.rows(&entry.unwrap().path());
+        }
+        for place in [&dir, &history] {
+            let leftovers: Vec<_> = std::fs::read_dir(place)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".partial"))
+                .collect();
+            assert!(leftovers.is_empty(), "{format:?}: {leftovers:?}");
+        }
     }
-    let loads = Format::JsonLines.rows(&Format::JsonLines.file(dir, LOADS.name));
-    let ids: Vec<i64> = loads
-        .iter()
-        .map(|l| l["load_id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>());
-    assert_eq!(ids.len(), 1 + loaded);
-    let leftovers: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".partial"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_files_of_a_crashed_run_are_removed_never_read() {
+    let (sim, c) = start(Home::generated(1, 20, 5).unwrap()).await;
+    for format in [Format::Parquet, Format::JsonLines] {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        run(&c, format, dir).await;
+        let ext = format.file(dir, "x").extension().unwrap().to_owned();
+        let ext = ext.to_string_lossy();
+        // What a run killed mid-write leaves: half-written temporaries, one
+        // of them in the history directory with a higher load number.
+        let history = dir.join("device_status_history");
+        let crashed = [
+            dir.join(format!(".devices.{ext}.4242-0.partial")),
+            dir.join(format!(".loads.{ext}.4242-1.partial")),
+            history.join(format!(".load-000009.{ext}.4242-2.partial")),
+        ];
+        for path in &crashed {
+            std::fs::write(path, "half a fi").unwrap();
+        }
+        let id = a_switch_that_is_off(&sim);
+        c.execute(&id, [Command::switch_on()]).await.unwrap();
+        let second = run(&c, format, dir).await;
+        assert_eq!(second.stats.changed_status_rows, 1, "{format:?}");
+        for path in &crashed {
+            assert!(!path.exists(), "{format:?}: {} is left", path.display());
+        }
+        let loads = format.rows(&format.file(dir, LOADS.name));
+        assert_eq!(loads.len(), 2);
+        assert_eq!(
+            loads[1]["load_id"], 2,
+            "{format:?}: no number taken from a temporary"
+        );
+        assert!(history.join(format!("load-000002.{ext}")).exists());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,20 +489,131 @@ async fn a_run_interrupted_after_its_history_loses_no_change() {
     }
 }
 
+/// Switches of the home that are off, on their main component only.
+fn switches_that_are_off(sim: &Simulator, n: usize) -> Vec<String> {
+    sim.with_home(|h| {
+        h.devices
+            .values()
+            .filter(|d| {
+                d.component("outlet1").is_none()
+                    && d.status["components"]["main"]["switch"]["switch"]["value"] == "off"
+            })
+            .take(n)
+            .map(|d| d.id().to_owned())
+            .collect()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_interrupted_after_its_history_is_written_loses_no_change() {
+    // Where the interrupted run stops: replacing `locations` (the first
+    // table, before `device_status`) or `device_health` (after it). A
+    // directory where the file goes makes that rename fail.
+    for stop_at in ["locations", "device_health"] {
+        for format in [Format::Parquet, Format::JsonLines] {
+            let (sim, c) = start(Home::generated(1, 40, 9).unwrap()).await;
+            let dir = tempfile::tempdir().unwrap();
+            let dir = dir.path();
+            run(&c, format, dir).await;
+            let switched = switches_that_are_off(&sim, 2);
+            assert_eq!(switched.len(), 2);
+            for id in &switched {
+                c.execute(id, [Command::switch_on()]).await.unwrap();
+            }
+
+            let blocked = format.file(dir, stop_at);
+            std::fs::remove_file(&blocked).unwrap();
+            std::fs::create_dir(&blocked).unwrap();
+            let options = ExportOptions::default().history(true);
+            let error = export(&c, &format.destination(dir), &options)
+                .await
+                .unwrap_err();
+            assert!(
+                format!("{error:#}").contains(stop_at),
+                "{stop_at} {format:?}: {error:#}"
+            );
+            std::fs::remove_dir(&blocked).unwrap();
+            let ext = format.file(dir, "x").extension().unwrap().to_owned();
+            let ext = ext.to_string_lossy();
+            let history = dir.join("device_status_history");
+            assert!(
+                history.join(format!("load-000002.{ext}")).exists(),
+                "{stop_at} {format:?}: the interrupted run wrote its history first"
+            );
+
+            let rerun = run(&c, format, dir).await;
+            let recorded: Vec<Value> = std::fs::read_dir(&history)
+                .unwrap()
+                .flat_map(|e| format.rows(&e.unwrap().path()))
+                .collect();
+            for id in &switched {
+                let found = recorded.iter().any(|r| {
+                    r["device_id"] == id.as_str()
+                        && r["component_id"] == "main"
+                        && r["attribute"] == "switch"
+                        && r["value_string"] == "on"
+                });
+                assert!(
+                    found,
+                    "{stop_at} {format:?}: {id}'s change is in a history file"
+                );
+            }
+            let status = format.rows(&format.file(dir, "device_status"));
+            for id in &switched {
+                assert!(status.iter().any(|r| r["device_id"] == id.as_str()
+                    && r["component_id"] == "main"
+                    && r["attribute"] == "switch"
+                    && r["value_string"] == "on"));
+            }
+            // Before `device_status` was replaced, the re-run finds the
+            // changes again (a second history file); after, it finds none.
+            let again = if stop_at == "locations" { 2 } else { 0 };
+            assert_eq!(
+                rerun.stats.changed_status_rows, again,
+                "{stop_at} {format:?}"
+            );
+            let loads = format.rows(&format.file(dir, LOADS.name));
+            let ids: Vec<i64> = loads
+                .iter()
+                .map(|l| l["load_id"].as_i64().unwrap())
+                .collect();
+            assert_eq!(
+                ids,
+                [1, 3],
+                "{stop_at} {format:?}: load 2 has only its history"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_that_no_longer_decodes_is_kept_not_removed() {
+    /// Tables with a row per device or per part of one.
+    const PER_DEVICE: [&str; 5] = [
+        "devices",
+        "components",
+        "device_capabilities",
+        "device_status",
+        "device_health",
+    ];
     for format in [Format::Parquet, Format::JsonLines] {
         let (sim, c) = start(Home::generated(1, 30, 4).unwrap()).await;
         let dir = tempfile::tempdir().unwrap();
         let dir = dir.path();
         run(&c, format, dir).await;
         let id = sim.with_home(|h| h.devices.keys().nth(7).cloned().unwrap());
-        let before: Vec<Value> = format
-            .rows(&format.file(dir, "device_status"))
-            .into_iter()
-            .filter(|r| r["device_id"] == id.as_str())
-            .collect();
-        assert!(!before.is_empty());
+        let rows_of = |table: &str| -> Vec<Value> {
+            let rows = format.rows(&format.file(dir, table));
+            sorted(
+                rows.into_iter()
+                    .filter(|r| r["device_id"] == id.as_str())
+                    .collect(),
+            )
+        };
+        let before: Vec<Vec<Value>> = PER_DEVICE.iter().map(|t| rows_of(t)).collect();
+        for (table, rows) in PER_DEVICE.iter().zip(&before) {
+            assert!(!rows.is_empty(), "{format:?}: {table}");
+        }
         sim.with_home(|h| {
             h.devices.get_mut(&id).unwrap().device["components"] = "garbage".into();
         });
@@ -422,15 +627,30 @@ async fn a_device_that_no_longer_decodes_is_kept_not_removed() {
             .find(|d| d["device_id"] == id.as_str())
             .unwrap();
         assert_ne!(kept["removed"], true, "{format:?}");
-        let after: Vec<Value> = format
-            .rows(&format.file(dir, "device_status"))
-            .into_iter()
-            .filter(|r| r["device_id"] == id.as_str())
-            .collect();
-        assert_eq!(
-            sorted(after),
-            sorted(before),
-            "{format:?}: its last rows kept"
+        for (table, rows) in PER_DEVICE.iter().zip(&before) {
+            assert_eq!(
+                &rows_of(table),
+                rows,
+                "{format:?}: its last {table} rows kept"
+            );
+        }
+        let loads = format.rows(&format.file(dir, LOADS.name));
+        assert_eq!(loads[0]["undecoded_devices"], 0, "{format:?}");
+        assert_eq!(loads[1]["undecoded_devices"], 1, "{format:?}");
+        assert_eq!(loads[1]["removed_devices"], 0, "{format:?}");
+
+        // Decodable again: current rows, still not removed, nothing kept.
+        sim.with_home(|h| {
+            let device = &mut h.devices.get_mut(&id).unwrap().device;
+            device["components"] = serde_json::json!([]);
+        });
+        let third = run(&c, format, dir).await;
+        assert_eq!(third.stats.undecoded_devices, 0, "{format:?}");
+        assert_eq!(third.stats.removed_devices, 0, "{format:?}");
+        assert!(
+            rows_of("components").is_empty(),
+            "{format:?}: no stale rows"
         );
+        assert_eq!(rows_of("devices")[0]["removed"], false, "{format:?}");
     }
 }

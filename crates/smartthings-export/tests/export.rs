@@ -376,9 +376,40 @@ async fn a_device_that_no_longer_decodes_stays_in_the_database_unremoved() {
         .await
         .unwrap();
     let id = sim.with_home(|h| h.devices.keys().nth(7).cloned().unwrap());
-    let status_rows = format!("SELECT count(*) FROM {DS}.device_status WHERE device_id = '{id}'");
-    let before = count(&Connection::open(&db).unwrap(), &status_rows);
-    assert!(before > 0);
+    let per_device = [
+        "devices",
+        "components",
+        "device_capabilities",
+        "device_status",
+        "device_health",
+    ];
+    let rows_of = |table: &str| {
+        format!(
+            "SELECT count(*) FROM (SELECT * EXCLUDE (first_loaded_at, updated_at) \
+             FROM {DS}.{table} WHERE device_id = '{id}')"
+        )
+    };
+    let fingerprint = |conn: &Connection, table: &str| -> String {
+        conn.query_row(
+            &format!(
+                "SELECT string_agg(content_hash, ',' ORDER BY content_hash) \
+                 FROM {DS}.{table} WHERE device_id = '{id}'"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let before: Vec<(i64, String)> = {
+        let conn = Connection::open(&db).unwrap();
+        per_device
+            .iter()
+            .map(|t| (count(&conn, &rows_of(t)), fingerprint(&conn, t)))
+            .collect()
+    };
+    for (table, (rows, _)) in per_device.iter().zip(&before) {
+        assert!(*rows > 0, "{table}");
+    }
     sim.with_home(|h| {
         h.devices.get_mut(&id).unwrap().device["components"] = "garbage".into();
     });
@@ -395,5 +426,62 @@ async fn a_device_that_no_longer_decodes_stays_in_the_database_unremoved() {
         ),
         1
     );
-    assert_eq!(count(&conn, &status_rows), before, "its last rows kept");
+    for (table, expected) in per_device.iter().zip(&before) {
+        let now = (count(&conn, &rows_of(table)), fingerprint(&conn, table));
+        assert_eq!(&now, expected, "its last {table} rows kept");
+    }
+    assert_eq!(
+        count(
+            &conn,
+            &format!("SELECT undecoded_devices FROM {DS}.loads WHERE load_id = 2")
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &conn,
+            &format!("SELECT undecoded_devices FROM {DS}.loads WHERE load_id = 1")
+        ),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_database_from_before_a_loads_column_gains_it() {
+    let sim = Simulator::start(Home::demo(), Config::default())
+        .await
+        .unwrap();
+    let c = client(&sim);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("home.duckdb");
+    let destination = Destination::DuckDb(db.clone());
+    export(&c, &destination, &ExportOptions::default())
+        .await
+        .unwrap();
+    // An older release's run log, without `undecoded_devices`.
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch(&format!(
+            "ALTER TABLE {DS}.loads DROP COLUMN undecoded_devices"
+        ))
+        .unwrap();
+    export(&c, &destination, &ExportOptions::default())
+        .await
+        .unwrap();
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            &format!("SELECT count(*) FROM {DS}.loads WHERE undecoded_devices IS NULL")
+        ),
+        1,
+        "the older load's count is unknown"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            &format!("SELECT undecoded_devices FROM {DS}.loads WHERE load_id = 2")
+        ),
+        0
+    );
 }
