@@ -11,6 +11,16 @@ use super::to_json;
 use crate::cli::{DeviceAction, DevicesArgs, Format};
 use crate::output::{cell, emit, table};
 
+/// The columns of [`device_row`].
+const DEVICE_COLUMNS: [&str; 6] = [
+    "Device",
+    "Label",
+    "Type",
+    "Location",
+    "Capabilities",
+    "Health",
+];
+
 fn device_row(device: &smartthings_ext::types::Device) -> Vec<String> {
     let capabilities: usize = device
         .components
@@ -92,14 +102,7 @@ pub(super) async fn run(c: &SmartThings, format: Format, args: &DevicesArgs) -> 
             );
         }
         return emit(format, &to_json(&list.items), || {
-            let mut t = table(&[
-                "Device",
-                "Label",
-                "Type",
-                "Location",
-                "Capabilities",
-                "Health",
-            ]);
+            let mut t = table(&DEVICE_COLUMNS);
             for device in &list.items {
                 t.add_row(device_row(device));
             }
@@ -110,14 +113,7 @@ pub(super) async fn run(c: &SmartThings, format: Format, args: &DevicesArgs) -> 
         DeviceAction::Get { device_id } => {
             let device = c.get_device().device_id(device_id).send().await?;
             return emit(format, &to_json(&device), || {
-                let mut t = table(&[
-                    "Device",
-                    "Label",
-                    "Type",
-                    "Location",
-                    "Capabilities",
-                    "Health",
-                ]);
+                let mut t = table(&DEVICE_COLUMNS);
                 t.add_row(device_row(&device));
                 t
             });
