@@ -326,11 +326,15 @@ fn capped(response: reqwest::Response, cap: u64) -> reqwest::Response {
             ),
         )
     };
-    if let Some(declared) = response.content_length()
-        && declared > cap
-    {
-        call::record(|call| call.local = Some(too_large(format!("{declared} bytes declared"))));
-        return reqwest::Response::from(http::Response::new(Vec::<u8>::new()));
+    match response.content_length() {
+        Some(declared) if declared > cap => {
+            call::record(|call| call.local = Some(too_large(format!("{declared} bytes declared"))));
+            return reqwest::Response::from(http::Response::new(Vec::<u8>::new()));
+        }
+        // The HTTP layer reads no more than a declared length: nothing to
+        // count, and the common case stays as it came.
+        Some(_) => return response,
+        None => {}
     }
     let status = response.status();
     let headers = response.headers().clone();
