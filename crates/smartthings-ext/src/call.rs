@@ -69,6 +69,12 @@ pub(crate) async fn recorded<F: Future>(future: F) -> (F::Output, CallRecord) {
 /// status and attempts the record adds.
 pub(crate) fn failed(record: CallRecord, error: impl FnOnce() -> Error) -> Error {
     if let Some(local) = record.local {
+        // Refused by the client (a body over the cap): what the server sent
+        // still says which response it was.
+        let local = match &record.response {
+            Some((status, headers)) => local.with_response(*status, headers),
+            None => local,
+        };
         return local.with_attempts(record.attempts);
     }
     let error = match (&record.response, &record.error_body) {

@@ -228,6 +228,9 @@ impl ClientBuilder {
     /// Validate and build.
     pub fn build(self) -> Result<SmartThings, Error> {
         let token = resolve_token(self.token, Token::from_env())?;
+        if token.expose().is_empty() {
+            return Err(Error::new(ErrorKind::Config, "the token is empty"));
+        }
         if token.authorization().is_none() {
             return Err(Error::new(
                 ErrorKind::Config,

@@ -326,7 +326,8 @@ impl SmartThings {
         .await;
         match result {
             Ok(body) if record.error_body.is_none() && record.local.is_none() => {
-                serde_json::from_slice(&body).map_err(|e| Error::decode(&body, e))
+                serde_json::from_slice(&body)
+                    .map_err(|e| failed(record, || Error::decode(&body, e)))
             }
             Ok(_) => Err(failed(record, || {
                 Error::new(ErrorKind::Http, "the server refused the request")

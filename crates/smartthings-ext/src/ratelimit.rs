@@ -11,7 +11,7 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-use crate::retry::{MAX_SERVER_HINT, reset_millis};
+use crate::retry::reset_millis;
 
 /// Whom a limit counts against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -302,7 +302,7 @@ impl Limiter {
             .and_then(|v| v.to_str().ok())
             .and_then(reset_millis)
         {
-            bucket.resets_at = Instant::now() + reset;
+            bucket.resets_at = Instant::now() + reset.min(bucket.window);
         }
     }
 
@@ -310,7 +310,9 @@ impl Limiter {
     pub(crate) fn exhausted_until(&self, key: &str, wait: Duration) {
         if let Some(bucket) = self.buckets().get_mut(key) {
             bucket.remaining = 0;
-            bucket.resets_at = Instant::now() + wait.min(MAX_SERVER_HINT);
+            // A fixed window resets within one window: a longer hint (an
+            // absurd `Retry-After`) must not block the bucket for a day.
+            bucket.resets_at = Instant::now() + wait.min(bucket.window);
         }
     }
 }
@@ -417,7 +419,8 @@ mod tests {
         limiter.exhausted_until(&key, Duration::MAX);
         let started = Instant::now();
         let refused = limiter.acquire(&key, Duration::from_secs(120)).await;
-        assert_eq!(refused, Err(MAX_SERVER_HINT));
+        // Capped at the bucket's window (15 min for GET /devices).
+        assert_eq!(refused, Err(Duration::from_secs(900)));
         assert_eq!(
             started.elapsed(),
             Duration::ZERO,

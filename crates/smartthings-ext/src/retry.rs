@@ -77,6 +77,12 @@ impl RetryPolicy {
                 self.deadline, MAX_DEADLINE
             ));
         }
+        if self.max_backoff > MAX_DEADLINE {
+            return Err(format!(
+                "backoff {:?}..{:?} must stay within {:?}",
+                self.base_backoff, self.max_backoff, MAX_DEADLINE
+            ));
+        }
         if self.max_hinted_wait > MAX_DEADLINE {
             return Err(format!(
                 "max_hinted_wait {:?} must be at most {:?}",

@@ -223,7 +223,18 @@ impl SmartThingsTransport {
             let wait = match (decision, result) {
                 (Decision::RetryAfterHint, Ok(response)) => {
                     self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                    let (response, body) = buffer(response).await?;
+                    let (status, headers) = (response.status(), response.headers().clone());
+                    let (response, body) = match buffer(response).await {
+                        Ok(buffered) => buffered,
+                        Err(cut) => {
+                            // The status is known even if the body is not.
+                            call::record(|call| {
+                                call.response = Some((status, headers));
+                                call.error_body = Some(Vec::new());
+                            });
+                            return Err(cut);
+                        }
+                    };
                     let hint = retry_hint(response.headers(), &body);
                     let wait = hint.unwrap_or_else(|| self.retry.backoff_for(attempt));
                     if let Some(key) = &bucket {
@@ -289,12 +300,12 @@ impl SmartThingsTransport {
     }
 }
 
-/// Read a response's whole body and rebuild the response around the same
-/// bytes, so that whoever reads it next still sees all of it.
 /// An error status's body is read for its message, hint and snippet only:
 /// past this much, the rest of an error page is not read.
 const ERROR_BODY_CAP: usize = 1 << 20;
 
+/// Read an error response's body (up to [`ERROR_BODY_CAP`]) and rebuild the
+/// response around the same bytes, so that whoever reads it next sees them.
 async fn buffer(mut response: reqwest::Response) -> reqwest::Result<(reqwest::Response, Vec<u8>)> {
     let status: StatusCode = response.status();
     let headers = response.headers().clone();

@@ -391,3 +391,22 @@ async fn a_body_over_the_cap_is_a_typed_error() {
     let small = client.get_device().device_id("d1").send().await.unwrap();
     assert_eq!(small.device_id.as_deref(), Some("d1"));
 }
+
+#[tokio::test]
+async fn a_429_whose_body_is_cut_off_keeps_its_status() {
+    let server = scripted(vec![Reply::Truncated {
+        status: 429,
+        declared: 500,
+        body: "{\"requestId\": \"r-cut\", \"error\"".into(),
+    }])
+    .await;
+    let error = client(&server.base)
+        .get_device()
+        .device_id("d1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::RateLimited, "{error}");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(error.attempts(), 1);
+}

@@ -37,22 +37,36 @@ pub fn emit(format: Format, value: &Value, table: impl FnOnce() -> Table) -> Res
 }
 
 /// Print one line on standard output. A reader that went away
-/// (`st devices | head -1`) is an error `main` ends quietly on, where
-/// `println!` would panic.
+/// (`st devices | head -1`) is a [`StdoutClosed`] error, which `main` ends
+/// quietly on, where `println!` would panic.
 pub fn line(text: impl std::fmt::Display) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")?;
-    out.flush()?;
-    Ok(())
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => anyhow::Error::new(StdoutClosed),
+            _ => anyhow::Error::new(e).context("cannot write to standard output"),
+        })
 }
+
+/// Standard output was closed by its reader. Its own type, so that a broken
+/// connection to the server (also `BrokenPipe` deep down) is never taken
+/// for it.
+#[derive(Debug)]
+pub struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("standard output was closed")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
 
 /// Whether `error` is standard output closed by its reader.
 pub fn is_closed_pipe(error: &anyhow::Error) -> bool {
-    error
-        .chain()
-        .filter_map(|e| e.downcast_ref::<std::io::Error>())
-        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    error.downcast_ref::<StdoutClosed>().is_some()
 }
 
 /// A cell for any JSON value: strings bare, absent as empty.
@@ -61,5 +75,20 @@ pub fn cell(value: &Value) -> String {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_own_stdout_counts_as_a_closed_pipe() {
+        let ours = anyhow::Error::new(StdoutClosed);
+        assert!(is_closed_pipe(&ours));
+        // A server that drops the connection: BrokenPipe too, deep down.
+        let network = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+            .context("the connection failed");
+        assert!(!is_closed_pipe(&network));
     }
 }
