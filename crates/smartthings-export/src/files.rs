@@ -57,6 +57,13 @@ impl Format {
             #[cfg(feature = "parquet")]
             Format::Parquet => crate::parquet_file::write(&partial, columns, rows),
         }
+        // On disk before it replaces the old file: a power cut after the
+        // rename must not leave an empty table.
+        .and_then(|()| {
+            std::fs::File::open(&partial)
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("cannot sync {}", partial.display()))
+        })
         .and_then(|()| {
             std::fs::rename(&partial, path)
                 .with_context(|| format!("cannot move {} into place", path.display()))

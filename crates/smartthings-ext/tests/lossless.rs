@@ -446,3 +446,19 @@ async fn simulator_responses_round_trip_with_unknown_fields() {
     let (_, _, _, attribute) = embedded.attributes().next().unwrap();
     assert_eq!(attribute.other["zzUnknown"], unknown());
 }
+
+/// `without_nulls` treats a null and an absent field alike; the status model
+/// does not: an attribute sent as `"value": null` comes back as `null`.
+#[test]
+fn a_null_attribute_value_round_trips_as_null_not_absent() {
+    let raw = json!({"components": {"main": {"switch": {
+        "switch": {"value": null, "timestamp": "2026-04-28T18:45:19.820Z"},
+        "other": {"unit": "%"}
+    }}}});
+    let status: DeviceStatus = serde_json::from_value(raw.clone()).unwrap();
+    let again = serde_json::to_value(&status).unwrap();
+    assert_eq!(again, raw, "null kept, absence kept");
+    let switch = status.main().unwrap().capability("switch").unwrap();
+    assert_eq!(switch.attribute("switch").unwrap().value, Some(Value::Null));
+    assert_eq!(switch.attribute("other").unwrap().value, None);
+}

@@ -33,26 +33,29 @@ fn resolve(asked: Option<ExportFormat>, to: Option<&Path>) -> ExportFormat {
     })
 }
 
-pub(super) async fn run(
-    c: &SmartThings,
-    format: Format,
-    to: Option<&Path>,
-    dataset: &str,
-    asked: Option<ExportFormat>,
-    history: bool,
-) -> Result<()> {
-    let kind = resolve(asked, to);
+/// Where the export goes, refused here when this build cannot write it: the
+/// build decides, not the server, so this runs before a token is needed.
+pub(super) fn destination(to: Option<&Path>, asked: Option<ExportFormat>) -> Result<Destination> {
     // Like seed 000's pipeline: `<pipeline name>.duckdb`, or a directory.
     let path = |default: &str| to.map_or_else(|| default.into(), ToOwned::to_owned);
-    let destination = match kind {
+    let destination = match resolve(asked, to) {
         ExportFormat::Duckdb => Destination::DuckDb(path("smartthings_home_api.duckdb")),
         ExportFormat::Parquet => Destination::Parquet(path("smartthings_home_api_parquet")),
         ExportFormat::Jsonl => Destination::JsonLines(path("smartthings_home_api_jsonl")),
     };
-    // Before any request: the build decides, not the server.
     if !destination.is_available() {
         return Err(UsageError(NO_DUCKDB.to_owned()).into());
     }
+    Ok(destination)
+}
+
+pub(super) async fn run(
+    c: &SmartThings,
+    format: Format,
+    destination: &Destination,
+    dataset: &str,
+    history: bool,
+) -> Result<()> {
     let bar = progress_bar();
     let mut options = ExportOptions::default().dataset(dataset).history(history);
     if let Some(bar) = bar.clone() {
@@ -62,7 +65,7 @@ pub(super) async fn run(
             bar.set_position(done);
         });
     }
-    let summary = smartthings_export::export(c, &destination, &options).await?;
+    let summary = smartthings_export::export(c, destination, &options).await?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -70,6 +73,7 @@ pub(super) async fn run(
     let value = json!({
         "devices": s.devices, "locations": s.locations, "status_rows": s.status_rows,
         "changed_status_rows": s.changed_status_rows, "removed_devices": s.removed_devices,
+        "undecoded_devices": s.undecoded_devices,
         "requests": summary.requests, "seconds": summary.duration.as_secs_f64(),
         "destination": summary.destination, "dataset": dataset,
     });
