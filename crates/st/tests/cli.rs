@@ -430,6 +430,13 @@ async fn without_duckdb_a_database_export_stops_before_any_request_with_one_line
     assert!(stderr.contains("--format parquet"), "{stderr}");
     assert!(!db.exists());
     assert_eq!(sim.stats().requests, 0, "nothing was requested");
+    // Without a token too: getting one would not help.
+    let tokenless = st()
+        .args(["export", "--to", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(tokenless.status.code(), Some(2));
+    assert_eq!(String::from_utf8(tokenless.stderr).unwrap(), stderr);
 }
 
 #[test]

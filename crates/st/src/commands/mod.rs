@@ -41,6 +41,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Config { action } => return config::run(&cli.global.profile, action),
         _ => {}
     }
+    let destination = match &cli.command {
+        Command::Export { to, format, .. } => Some(export::destination(to.as_deref(), *format)?),
+        _ => None,
+    };
     let session = session::connect(&cli).await?;
     let (c, format) = (&session.client, session.format);
     match &cli.command {
@@ -73,11 +77,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Capabilities => capabilities::list(c, format).await,
         Command::Snapshot => snapshot::run(c, format).await,
         Command::Export {
-            to,
-            dataset,
-            format: kind,
-            history,
-        } => export::run(c, format, to.as_deref(), dataset, *kind, *history).await,
+            dataset, history, ..
+        } => {
+            let destination = destination.as_ref().expect("resolved above");
+            export::run(c, format, destination, dataset, *history).await
+        }
         Command::Config { .. } | Command::Completions { .. } => unreachable!("handled above"),
     }
 }
