@@ -275,7 +275,10 @@ impl SmartThings {
                             ))
                         }
                     }
-                    (None, Some((size, _))) if count >= *size => Next::Offset(state.consumed),
+                    // A short page is not proof of the end: a server may cap
+                    // its pages below the size asked. Only an empty page ends
+                    // an offset list (one request more, nothing missed).
+                    (None, Some(_)) if count > 0 => Next::Offset(state.consumed),
                     (None, _) => Next::Done,
                 };
                 let more = matches!(next, Next::Link(_) | Next::Offset(_));

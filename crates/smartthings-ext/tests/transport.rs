@@ -217,12 +217,23 @@ async fn rules_page_by_offset() {
                 .json_body(json!({"items": [{"id": "r100"}]}));
         })
         .await;
+    // A short page may be a server's cap, not the end: only an empty page
+    // ends the list.
+    let end = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v1/rules")
+                .query_param("offset", "101");
+            then.status(200).json_body(json!({"items": []}));
+        })
+        .await;
     let listing = collect_all(client(&server.url("/v1")).rules("loc"))
         .await
         .unwrap();
     assert_eq!(listing.items.len(), 101);
     first.assert_calls_async(1).await;
     second.assert_calls_async(1).await;
+    end.assert_calls_async(1).await;
 }
 
 #[tokio::test]

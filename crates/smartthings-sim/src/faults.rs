@@ -48,6 +48,62 @@ pub struct FaultPlan {
     pub per_operation: HashMap<String, FaultRates>,
 }
 
+impl FaultRates {
+    /// The fault kinds [`set`](Self::set) knows, as the simulator binary's
+    /// `--fault` flag names them.
+    pub const KINDS: [&'static str; 10] = [
+        "server-error",
+        "rate-limited",
+        "drop",
+        "truncate",
+        "html",
+        "drop-after",
+        "server-error-after",
+        "error-page",
+        "hostile-429",
+        "stall",
+    ];
+
+    /// Set the rate of one fault kind by its name in [`KINDS`](Self::KINDS)
+    /// (`_` and `-` alike). The rate must be within 0..=1.
+    ///
+    /// ```
+    /// use smartthings_sim::FaultRates;
+    /// let mut rates = FaultRates::default();
+    /// rates.set("drop-after", 0.05).unwrap();
+    /// assert_eq!(rates.drop_after, 0.05);
+    /// assert!(rates.set("drop_after", 1.5).is_err());
+    /// assert!(rates.set("meteor", 0.1).is_err());
+    /// ```
+    pub fn set(&mut self, kind: &str, rate: f64) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(format!(
+                "the rate of {kind} must be within 0..=1, got {rate}"
+            ));
+        }
+        let slot = match kind.replace('_', "-").as_str() {
+            "server-error" => &mut self.server_error,
+            "rate-limited" => &mut self.rate_limited,
+            "drop" => &mut self.drop,
+            "truncate" => &mut self.truncate,
+            "html" => &mut self.html,
+            "drop-after" => &mut self.drop_after,
+            "server-error-after" => &mut self.server_error_after,
+            "error-page" => &mut self.error_page,
+            "hostile-429" => &mut self.hostile_429,
+            "stall" => &mut self.stall,
+            _ => {
+                return Err(format!(
+                    "unknown fault kind {kind:?} (one of {})",
+                    Self::KINDS.join(", ")
+                ));
+            }
+        };
+        *slot = rate;
+        Ok(())
+    }
+}
+
 impl FaultPlan {
     /// No faults.
     pub fn none() -> Self {
@@ -136,6 +192,29 @@ pub fn draw(rng: &mut fastrand::Rng, rates: &FaultRates) -> Fault {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_can_be_set_by_name_and_each_sets_its_own_rate() {
+        let mut seen = Vec::new();
+        for (i, kind) in FaultRates::KINDS.iter().enumerate() {
+            let mut rates = FaultRates::default();
+            rates.set(kind, 1.0).unwrap();
+            let mut rng = fastrand::Rng::with_seed(1);
+            let fault = draw(&mut rng, &rates);
+            assert_ne!(fault, Fault::None, "{kind}");
+            // Each kind draws its own fault (variants compared by name).
+            let name = format!("{fault:?}");
+            let name = name.split('(').next().unwrap().to_owned();
+            assert!(!seen.contains(&name), "{kind} draws {name} again");
+            seen.push(name);
+            assert_eq!(seen.len(), i + 1);
+        }
+        let mut rates = FaultRates::default();
+        assert!(rates.set("stall", -0.1).is_err());
+        assert!(rates.set("stall", f64::NAN).is_err());
+        assert!(rates.set("hostile_429", 0.25).is_ok());
+        assert_eq!(rates.hostile_429, 0.25);
+    }
 
     #[test]
     fn draws_follow_the_rates_and_the_seed() {

@@ -12,6 +12,30 @@
 //! println!("{:?}", sim.stats());
 //! # Ok(()) }
 //! ```
+//!
+//! # Failing like the real API
+//!
+//! [`FaultPlan`] draws one outcome per request from a seeded generator, with
+//! [`FaultRates`] for every operation or per operation id. Before the
+//! operation runs: `server_error`, `rate_limited`, `drop`, `html` (a proxy's
+//! 502 page), `error_page` (401/403/404/429/500/502/503 as an HTML page or an
+//! empty body, without the API's headers) and `hostile_429` (a 429 whose
+//! only hint is one of [`HOSTILE_HINTS`]: `Retry-After` in seconds, as an
+//! HTTP date, `1e20`, negative, garbage, or `x-ratelimit-reset` 10^19 ms
+//! away). After it ran (the command executed, the scene ran, the location
+//! was created — [`Simulator::commands`] and `/__sim/commands` list every
+//! execution): `drop_after` (the answer is lost), `server_error_after`,
+//! `truncate` (the body cut off half-way) and `stall` (headers and half the
+//! body, then nothing until [`Config::stall`] has passed).
+//! [`PagingQuirks`] make list pages misbehave: `ignore_offset`, `page_cap`,
+//! `repeat_next_link`, `relative_next_links`, `empty_pages_with_next`,
+//! `foreign_next_links`. [`Simulator::log`] names the fault of each request.
+//!
+//! The binary takes the same: `--faults`, `--throttles`, `--drops`,
+//! `--truncations`, `--html-pages`, `--drops-after`, `--faults-after`,
+//! `--error-pages`, `--hostile-429s`, `--stalls` (fractions of requests),
+//! `--stall-ms`, `--fault [OPERATION:]KIND=RATE` for any kind globally or
+//! for one operation, and `--paging-quirk` (repeatable).
 #![warn(missing_docs)]
 
 mod faults;

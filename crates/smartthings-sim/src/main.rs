@@ -14,7 +14,7 @@ use smartthings_sim::{
 #[derive(Parser)]
 #[command(
     version,
-    after_help = "Examples:\n  smartthings-sim                      # the demo home on a random port\n  smartthings-sim --port 8080 --locations 5 --devices 1000 --seed 7\n  smartthings-sim --recorded ./capture --faults 0.1"
+    after_help = "Examples:\n  smartthings-sim                      # the demo home on a random port\n  smartthings-sim --port 8080 --locations 5 --devices 1000 --seed 7\n  smartthings-sim --recorded ./capture --faults 0.1\n  smartthings-sim --drops-after 0.05 --fault executeDeviceCommands:stall=0.1 --stall-ms 5000\n  smartthings-sim --error-pages 0.05 --paging-quirk page-cap=50 --paging-quirk relative-next-links"
 )]
 struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
@@ -62,11 +62,32 @@ struct Args {
     /// Fraction of responses that stall half-way through the body.
     #[arg(long, default_value_t = 0.0)]
     stalls: f64,
+    /// How long a stalled response sends nothing before the connection is
+    /// closed, in milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    stall_ms: u64,
+    /// Fraction answered 429 (a consistent "retry in 250 millis").
+    #[arg(long, default_value_t = 0.0)]
+    throttles: f64,
+    /// Fraction of requests processed whose body is then cut off half-way.
+    #[arg(long, default_value_t = 0.0)]
+    truncations: f64,
+    /// Fraction answered with a proxy's 502 HTML page.
+    #[arg(long, default_value_t = 0.0)]
+    html_pages: f64,
+    /// Any fault, globally or for one operation: `KIND=RATE` or
+    /// `OPERATION:KIND=RATE` (repeatable; an operation's rates start from the
+    /// global ones). KIND: server-error, rate-limited, drop, truncate, html,
+    /// drop-after, server-error-after, error-page, hostile-429, stall.
+    /// OPERATION: an operation id, e.g. executeDeviceCommands.
+    #[arg(long = "fault", value_name = "[OPERATION:]KIND=RATE")]
+    fault_specs: Vec<String>,
     /// Added latency per response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Paging quirks: ignore-offset, repeat-next-link, relative-next-links,
-    /// empty-pages-with-next, or page-cap=N (repeatable).
+    /// empty-pages-with-next, page-cap=N or foreign-next-links=ORIGIN
+    /// (repeatable).
     #[arg(long = "paging-quirk")]
     paging_quirks: Vec<String>,
 }
@@ -76,6 +97,10 @@ fn paging(quirks: &[String]) -> Result<PagingQuirks> {
     for quirk in quirks {
         match quirk.split_once('=') {
             Some(("page-cap", n)) => paging.page_cap = Some(n.parse()?),
+            Some(("foreign-next-links", origin)) => {
+                url::Url::parse(origin)?;
+                paging.foreign_next_links = Some(origin.to_owned());
+            }
             _ => match quirk.as_str() {
                 "ignore-offset" => paging.ignore_offset = true,
                 "repeat-next-link" => paging.repeat_next_link = true,
@@ -88,6 +113,56 @@ fn paging(quirks: &[String]) -> Result<PagingQuirks> {
     Ok(paging)
 }
 
+/// The fault plan of the flags: the per-kind flags, then `--fault` specs,
+/// global ones before per-operation ones.
+fn fault_plan(args: &Args) -> Result<FaultPlan> {
+    let mut global = FaultRates {
+        server_error: args.faults,
+        rate_limited: args.throttles,
+        drop: args.drops,
+        truncate: args.truncations,
+        html: args.html_pages,
+        drop_after: args.drops_after,
+        server_error_after: args.faults_after,
+        error_page: args.error_pages,
+        hostile_429: args.hostile_429s,
+        stall: args.stalls,
+        latency: Duration::from_millis(args.latency_ms),
+    };
+    let mut specs = Vec::new();
+    for spec in &args.fault_specs {
+        let (target, rate) = spec
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--fault {spec:?}: expected [OPERATION:]KIND=RATE"))?;
+        let rate: f64 = rate
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--fault {spec:?}: {e}"))?;
+        let (operation, kind) = match target.split_once(':') {
+            Some((operation, kind)) => (Some(operation), kind),
+            None => (None, target),
+        };
+        specs.push((operation, kind, rate));
+    }
+    specs.sort_by_key(|(operation, _, _)| operation.is_some());
+    let mut per_operation = std::collections::HashMap::<String, FaultRates>::new();
+    for (operation, kind, rate) in specs {
+        let rates = match operation {
+            None => &mut global,
+            Some(operation) => per_operation
+                .entry(operation.to_owned())
+                .or_insert_with(|| global.clone()),
+        };
+        rates
+            .set(kind, rate)
+            .map_err(|e| anyhow::anyhow!("--fault: {e}"))?;
+    }
+    Ok(FaultPlan {
+        seed: args.seed,
+        global,
+        per_operation,
+    })
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
@@ -98,27 +173,15 @@ async fn main() -> Result<()> {
         _ => Home::demo(),
     };
     let devices = home.devices.len();
+    let faults = fault_plan(&args)?;
+    let paging = paging(&args.paging_quirks)?;
     let config = Config {
         tokens: args.tokens,
         rate_limits: !args.no_rate_limits,
         time_scale: args.time_scale,
-        faults: FaultPlan {
-            seed: args.seed,
-            global: FaultRates {
-                server_error: args.faults,
-                drop: args.drops,
-                drop_after: args.drops_after,
-                server_error_after: args.faults_after,
-                error_page: args.error_pages,
-                hostile_429: args.hostile_429s,
-                stall: args.stalls,
-                latency: Duration::from_millis(args.latency_ms),
-                ..FaultRates::default()
-            },
-            ..FaultPlan::default()
-        },
-        paging: paging(&args.paging_quirks)?,
-        ..Config::default()
+        faults,
+        stall: Duration::from_millis(args.stall_ms),
+        paging,
     };
     let sim = Simulator::bind(SocketAddr::from(([127, 0, 0, 1], args.port)), home, config).await?;
     println!("SmartThings simulator: {devices} devices");

@@ -112,7 +112,8 @@ pub struct Config {
 pub struct PagingQuirks {
     /// `offset` is ignored: every rules page is the first.
     pub ignore_offset: bool,
-    /// Pages hold at most this many items, whatever `max` asked.
+    /// Pages hold at most this many items, whatever `max` asked (rules
+    /// pages too, which have no next link to say so).
     pub page_cap: Option<usize>,
     /// Every next link points at page 1, so page 1 links to itself.
     pub repeat_next_link: bool,
@@ -120,6 +121,10 @@ pub struct PagingQuirks {
     pub relative_next_links: bool,
     /// Pages are empty but always have a next page.
     pub empty_pages_with_next: bool,
+    /// Next links point at this origin (`http://elsewhere:8080`) instead of
+    /// the simulator's own: a client that follows them sends its requests,
+    /// and perhaps its token, to another host.
+    pub foreign_next_links: Option<String>,
 }
 
 impl Default for Config {

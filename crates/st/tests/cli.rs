@@ -445,8 +445,10 @@ fn export_writes_a_database_and_reports_like_seed_000() {
     if has_duckdb() {
         let db = dir.path().join("home.duckdb");
         let table = demo(&["export", "--to", db.to_str().unwrap(), "-o", "table"]);
+        // 9: the rules of the location that has some end on an empty page
+        // (a short page is not proof of the end).
         assert!(
-            table.starts_with("12 devices, 112 status rows (112 changed), 0 removed, 8 requests, "),
+            table.starts_with("12 devices, 112 status rows (112 changed), 0 removed, 9 requests, "),
             "{table}"
         );
         assert!(db.exists());

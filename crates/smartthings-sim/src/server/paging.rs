@@ -56,10 +56,10 @@ fn paged(sim: &Sim, uri: &Uri, items: Vec<Value>) -> Result<Value, Refusal> {
         next.append_pair("page", &next_page.to_string());
         let path = uri.path();
         let path = path.strip_prefix(API_PREFIX).unwrap_or(path);
-        let origin = if quirks.relative_next_links {
-            ""
-        } else {
-            &sim.origin
+        let origin = match &quirks.foreign_next_links {
+            Some(elsewhere) => elsewhere.trim_end_matches('/'),
+            None if quirks.relative_next_links => "",
+            None => &sim.origin,
         };
         json!({"next": {"href": format!("{origin}{API_PREFIX}{path}?{}", next.finish())}})
     } else {

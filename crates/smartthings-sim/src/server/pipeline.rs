@@ -122,8 +122,10 @@ pub(super) async fn pipeline(
                 )
             }
             Fault::ErrorPage(status, html) => {
+                // As a proxy or gateway in front of the API answers: no JSON,
+                // no request id, no rate-limit headers, no retry hint.
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-                if html {
+                let response = if html {
                     (
                         status,
                         [("content-type", "text/html")],
@@ -132,7 +134,9 @@ pub(super) async fn pipeline(
                         .into_response()
                 } else {
                     status.into_response()
-                }
+                };
+                record(&sim, seq, &method, uri, operation, status.as_u16(), Some(format!("{fault:?}")));
+                return response;
             }
             Fault::Hostile429(which) => {
                 let mut response = too_many("injected", verdict.limit, verdict.window_secs, 0);
@@ -173,7 +177,7 @@ pub(super) async fn pipeline(
             )
                 .into_response(),
             Fault::Drop => {
-                record(&sim, seq, &method, uri, operation, 0, Some("drop".into()));
+                record(&sim, seq, &method, uri, operation, 0, Some("Drop".into()));
                 if let Some(dropper) = dropper {
                     dropper.0.notify_one();
                 }

@@ -27,7 +27,8 @@ async fn list_rules(State(sim): State<Shared>, uri: Uri) -> Response {
     let max = param(&q, "max")
         .and_then(|m| m.parse::<usize>().ok())
         .unwrap_or(MAX_PAGE)
-        .clamp(1, MAX_PAGE);
+        .clamp(1, MAX_PAGE)
+        .min(sim.config.paging.page_cap.unwrap_or(MAX_PAGE).max(1));
     let offset = param(&q, "offset")
         .and_then(|o| o.parse::<usize>().ok())
         .filter(|_| !sim.config.paging.ignore_offset)
