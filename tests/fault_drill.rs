@@ -664,23 +664,11 @@ async fn truncated_bodies_and_proxy_pages_are_typed_errors() {
     }
 }
 
-/// Rules page by offset; a server that ignores it sends the first page
-/// again, which is stopped, not looped over, and no rule comes twice.
-#[tokio::test]
-async fn rules_from_a_server_that_ignores_offset_stop_with_a_typed_error() {
-    let sim = Simulator::start(
-        Home::demo(),
-        config(
-            1,
-            FaultRates::default(),
-            PagingQuirks {
-                ignore_offset: true,
-                ..PagingQuirks::default()
-            },
-        ),
-    )
-    .await
-    .unwrap();
+/// The demo home with 150 rules in one location, paged with `quirks`.
+async fn with_150_rules(quirks: PagingQuirks) -> (Simulator, String) {
+    let sim = Simulator::start(Home::demo(), config(1, FaultRates::default(), quirks))
+        .await
+        .unwrap();
     let location = sim.with_home(|h| {
         let location = h.locations.keys().next().cloned().unwrap();
         h.rules.clear();
@@ -692,6 +680,18 @@ async fn rules_from_a_server_that_ignores_offset_stop_with_a_typed_error() {
         }
         location
     });
+    (sim, location)
+}
+
+/// Rules page by offset; a server that ignores it sends the first page
+/// again, which is stopped, not looped over, and no rule comes twice.
+#[tokio::test]
+async fn rules_from_a_server_that_ignores_offset_stop_with_a_typed_error() {
+    let (sim, location) = with_150_rules(PagingQuirks {
+        ignore_offset: true,
+        ..PagingQuirks::default()
+    })
+    .await;
     let mut rules = client(&sim).rules(&location);
     let mut ids = BTreeSet::new();
     let mut error = None;
@@ -709,34 +709,15 @@ async fn rules_from_a_server_that_ignores_offset_stop_with_a_typed_error() {
 }
 
 /// Rules from a server that caps its pages below the `max` asked: a short
-/// page without a next link looks like the last one, so the client stops
-/// early and the rest of the rules are silently missing.
+/// page without a next link looked like the last one and the rest of the
+/// rules went missing silently; only an empty page ends the list now.
 #[tokio::test]
 async fn rules_from_a_server_that_caps_its_pages_are_all_listed() {
-    let sim = Simulator::start(
-        Home::demo(),
-        config(
-            1,
-            FaultRates::default(),
-            PagingQuirks {
-                page_cap: Some(50),
-                ..PagingQuirks::default()
-            },
-        ),
-    )
-    .await
-    .unwrap();
-    let location = sim.with_home(|h| {
-        let location = h.locations.keys().next().cloned().unwrap();
-        h.rules.clear();
-        for i in 0..150 {
-            h.rules.insert(
-                format!("rule-{i}"),
-                serde_json::json!({"id": format!("rule-{i}"), "name": format!("rule {i}"), "locationId": location, "actions": []}),
-            );
-        }
-        location
-    });
+    let (sim, location) = with_150_rules(PagingQuirks {
+        page_cap: Some(50),
+        ..PagingQuirks::default()
+    })
+    .await;
     let listed: Vec<_> = client(&sim).rules(&location).collect().await;
     let ids: BTreeSet<String> = listed
         .into_iter()
