@@ -75,6 +75,11 @@ pub(crate) fn failed(record: CallRecord, error: impl FnOnce() -> Error) -> Error
             Some((status, headers)) => local.with_response(*status, headers),
             None => local,
         };
+        // A failed token refresh counts its own attempts (at the token
+        // endpoint); a refusal counts the call's.
+        if local.attempts() > 0 {
+            return local;
+        }
         return local.with_attempts(record.attempts);
     }
     let error = match (&record.response, &record.error_body) {

@@ -8,10 +8,13 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 use url::Url;
 
+use crate::auth::oauth::OAuthApp;
+use crate::auth::store::TokenStore;
+use crate::auth::token::{TOKEN_ENV, Token};
+use crate::auth::{Credentials, Session};
 use crate::error::{Error, ErrorKind};
 use crate::ratelimit::{Limiter, RateLimitPolicy};
 use crate::retry::RetryPolicy;
-use crate::token::{TOKEN_ENV, Token};
 use crate::transport::{Metrics, SmartThingsTransport};
 
 /// The SmartThings client: every operation of the API as a builder method
@@ -57,9 +60,12 @@ impl SmartThings {
         &self.transport.base
     }
 
-    /// What the client has done so far (requests, retries, 429s, waits).
+    /// What the client has done so far (requests, retries, 429s, waits,
+    /// token refreshes).
     pub fn metrics(&self) -> Metrics {
-        self.transport.counters.snapshot()
+        let mut metrics = self.transport.counters.snapshot();
+        metrics.token_refreshes = self.transport.credentials.refreshes();
+        metrics
     }
 }
 
@@ -92,7 +98,7 @@ impl fmt::Debug for SmartThings {
 /// ```
 #[derive(Clone, Debug)]
 pub struct ClientBuilder {
-    token: Option<Token>,
+    credentials: Option<CredentialSource>,
     base_url: String,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -102,6 +108,22 @@ pub struct ClientBuilder {
     max_pages: u32,
     max_body: u64,
     https_proxy: Option<ProxyUrl>,
+}
+
+/// What the builder was given to authenticate with.
+#[derive(Clone)]
+enum CredentialSource {
+    Token(Token),
+    OAuth(OAuthApp, Arc<dyn TokenStore>),
+}
+
+impl fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(token) => token.fmt(f),
+            Self::OAuth(app, _) => f.debug_tuple("OAuth").field(app).finish(),
+        }
+    }
 }
 
 /// A proxy URL, which may carry credentials: `Debug` shows no more than its
@@ -127,7 +149,7 @@ impl fmt::Debug for ProxyUrl {
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
-            token: None,
+            credentials: None,
             base_url: smartthings::DEFAULT_BASE_URL.to_owned(),
             connect_timeout: Some(Duration::from_secs(10)),
             timeout: Some(Duration::from_secs(30)),
@@ -144,15 +166,36 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The bearer token. Without one, `build` reads `SMARTTHINGS_TOKEN`.
+    /// A static bearer token (a personal access token). Without this or
+    /// [`oauth`](Self::oauth), `build` reads `SMARTTHINGS_TOKEN`.
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(Token::new(token));
+        self.credentials = Some(CredentialSource::Token(Token::new(token)));
         self
     }
 
     /// The bearer token, already wrapped.
     pub fn token_value(mut self, token: Token) -> Self {
-        self.token = Some(token);
+        self.credentials = Some(CredentialSource::Token(token));
+        self
+    }
+
+    /// An OAuth session instead of a static token: its tokens are read from
+    /// `store`, refreshed before they expire and after a 401 (one refresh
+    /// however many requests are waiting; the request is replayed once), and
+    /// every rotation is saved to `store` before the new access token is
+    /// used. Replaces [`token`](Self::token).
+    ///
+    /// ```no_run
+    /// use smartthings_ext::{FileStore, OAuthApp, SmartThings};
+    ///
+    /// let app = OAuthApp::new("client-id", "client-secret");
+    /// let client = SmartThings::builder()
+    ///     .oauth(app, FileStore::new("/var/lib/my-exporter/session.json"))
+    ///     .build()?;
+    /// # Ok::<_, smartthings_ext::Error>(())
+    /// ```
+    pub fn oauth(mut self, app: OAuthApp, store: impl TokenStore) -> Self {
+        self.credentials = Some(CredentialSource::OAuth(app, Arc::new(store)));
         self
     }
 
@@ -227,21 +270,20 @@ impl ClientBuilder {
 
     /// Validate and build.
     pub fn build(self) -> Result<SmartThings, Error> {
-        let token = resolve_token(self.token, Token::from_env())?;
-        if token.expose().is_empty() {
+        let source = match self.credentials {
+            Some(source) => source,
+            None => CredentialSource::Token(resolve_token(None, Token::from_env())?),
+        };
+        if let CredentialSource::Token(token) = &source
+            && token.expose().is_empty()
+        {
             return Err(Error::new(ErrorKind::Config, "the token is empty"));
-        }
-        if token.authorization().is_none() {
-            return Err(Error::new(
-                ErrorKind::Config,
-                "the token contains characters an HTTP header cannot carry",
-            ));
         }
         self.retry
             .check()
             .and_then(|()| self.rate_limits.check())
             .map_err(|why| Error::new(ErrorKind::Config, why))?;
-        let base = parse_base(&self.base_url)?;
+        let base = parse_secure_url("base URL", &self.base_url)?;
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::new(ErrorKind::Config, "the user agent is not a valid header"))?;
         let mut http = reqwest::Client::builder();
@@ -272,9 +314,21 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::new(ErrorKind::Config, format!("HTTP client: {e}")))?;
+        let credentials = match source {
+            CredentialSource::Token(token) => Credentials::from_token(&token)?,
+            CredentialSource::OAuth(app, store) => {
+                app.check()?;
+                Credentials::OAuth(Arc::new(Session::new(
+                    app,
+                    store,
+                    http.clone(),
+                    self.retry.clone(),
+                )))
+            }
+        };
         let mut transport = SmartThingsTransport::new(
             base.clone(),
-            Some(token),
+            credentials,
             user_agent,
             self.retry,
             Limiter::new(self.rate_limits),
@@ -304,22 +358,24 @@ fn resolve_token(explicit: Option<Token>, from_env: Option<Token>) -> Result<Tok
     })
 }
 
-fn parse_base(raw: &str) -> Result<Url, Error> {
+/// A URL secrets are sent to (the API root, the token endpoint): `https`,
+/// or `http` on loopback only.
+pub(crate) fn parse_secure_url(what: &str, raw: &str) -> Result<Url, Error> {
     let url = Url::parse(raw)
-        .map_err(|e| Error::new(ErrorKind::Config, format!("base URL {raw:?}: {e}")))?;
+        .map_err(|e| Error::new(ErrorKind::Config, format!("{what} {raw:?}: {e}")))?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         "http" => Err(Error::new(
             ErrorKind::Config,
             format!(
-                "base URL {raw:?}: plain http would send the token in clear; use https \
+                "{what} {raw:?}: plain http would send secrets in clear; use https \
                  (http is allowed for loopback addresses only)"
             ),
         )),
         other => Err(Error::new(
             ErrorKind::Config,
-            format!("base URL {raw:?}: unsupported scheme {other:?}"),
+            format!("{what} {raw:?}: unsupported scheme {other:?}"),
         )),
     }
 }
@@ -346,14 +402,14 @@ mod tests {
             "http://localhost:9/v1",
             "http://[::1]:9/v1",
         ] {
-            assert!(parse_base(ok).is_ok(), "{ok}");
+            assert!(parse_secure_url("base URL", ok).is_ok(), "{ok}");
         }
         for bad in [
             "http://api.smartthings.com/v1",
             "http://192.168.1.10/v1",
             "ftp://x/",
         ] {
-            let err = parse_base(bad).unwrap_err();
+            let err = parse_secure_url("base URL", bad).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
         }
     }

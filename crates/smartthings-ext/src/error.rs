@@ -39,6 +39,14 @@ pub enum ErrorKind {
     Config,
     /// The response body was larger than the client accepts.
     TooLarge,
+    /// The OAuth session has ended (the token endpoint answered
+    /// `invalid_grant`, or no session is stored): the user must authorise
+    /// the app again. Never retried.
+    Reauthorize,
+    /// The token store could not be read, locked or written. After a
+    /// refresh, the new tokens are kept in memory and unused until a save
+    /// succeeds.
+    TokenStore,
 }
 
 /// An error from the SmartThings API or from getting to it.
@@ -103,7 +111,31 @@ impl Error {
         }
     }
 
-    fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+    /// The same error, for a second caller (a refresh failure shared by
+    /// every request that waited for it).
+    pub(crate) fn copy(&self) -> Self {
+        let mut copy = Self::new(self.0.kind, self.0.message.clone());
+        copy.0.status = self.0.status;
+        copy.0.snippet = self.0.snippet.clone();
+        copy.0.attempts = self.0.attempts;
+        copy.0.retry_after = self.0.retry_after;
+        copy
+    }
+
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.0.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_snippet(mut self, body: &[u8]) -> Self {
+        self.0.snippet = Some(snippet(body));
+        self
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         self.0.source = Some(Box::new(source));
         self
     }
@@ -290,7 +322,7 @@ impl std::error::Error for Error {
     }
 }
 
-fn kind_of(status: StatusCode) -> ErrorKind {
+pub(crate) fn kind_of(status: StatusCode) -> ErrorKind {
     match status.as_u16() {
         401 => ErrorKind::Unauthorized,
         403 => ErrorKind::Forbidden,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod auth;
 mod call;
 mod client;
 mod commands;
@@ -20,9 +21,13 @@ mod paginate;
 mod ratelimit;
 mod retry;
 mod snapshot;
-mod token;
 mod transport;
 
+pub use auth::oauth::{
+    AuthorizationRequest, DEFAULT_AUTHORIZE_URL, DEFAULT_TOKEN_URL, OAuthApp, TokenSet,
+};
+pub use auth::store::{FileStore, MemoryStore, StoreError, StoreLock, TokenStore};
+pub use auth::token::{TOKEN_ENV, Token};
 pub use client::{ClientBuilder, SmartThings};
 pub use commands::{Command, CommandResult, CommandStatus};
 pub use device::{DeviceExt, Health, HealthState};
@@ -41,7 +46,6 @@ pub use smartthings::status::{
 pub use smartthings::types;
 pub use smartthings::{DEFAULT_BASE_URL, InvalidItem, Lenient, LenientItems, OpenEnum};
 pub use snapshot::{DeviceSnapshot, LocationSnapshot, Snapshot, SnapshotOptions};
-pub use token::{TOKEN_ENV, Token};
 pub use transport::Metrics;
 
 /// The workspace README's library example, compiled as a doctest so that

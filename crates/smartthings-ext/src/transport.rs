@@ -13,11 +13,11 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use url::Url;
 
+use crate::auth::Credentials;
 use crate::call;
 use crate::error::{Error, ErrorKind};
 use crate::ratelimit::Limiter;
 use crate::retry::{Decision, Outcome, RetryPolicy, retry_hint};
-use crate::token::Token;
 
 /// Counters of what the client did; cheap to read at any time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,6 +38,10 @@ pub struct Metrics {
     /// Requests not sent because the limiter's wait exceeded what the call
     /// allows (each failed with [`ErrorKind::RateLimited`]).
     pub limiter_refusals: u64,
+    /// OAuth access tokens obtained with a refresh token.
+    pub token_refreshes: u64,
+    /// Requests replayed once with a new access token after a 401.
+    pub auth_replays: u64,
 }
 
 #[derive(Debug, Default)]
@@ -49,6 +53,7 @@ pub(crate) struct Counters {
     limiter_wait_ms: AtomicU64,
     retry_wait_ms: AtomicU64,
     limiter_refusals: AtomicU64,
+    auth_replays: AtomicU64,
 }
 
 impl Counters {
@@ -62,6 +67,8 @@ impl Counters {
             limiter_wait_ms: get(&self.limiter_wait_ms),
             retry_wait_ms: get(&self.retry_wait_ms),
             limiter_refusals: get(&self.limiter_refusals),
+            token_refreshes: 0,
+            auth_replays: get(&self.auth_replays),
         }
     }
 }
@@ -79,8 +86,8 @@ pub(crate) const DEFAULT_MAX_BODY: u64 = 64 << 20;
 #[derive(Debug)]
 pub(crate) struct SmartThingsTransport {
     pub(crate) base: Url,
-    /// `Bearer <token>`, built once and marked sensitive.
-    authorization: Option<HeaderValue>,
+    /// Where the `Authorization` header comes from.
+    pub(crate) credentials: Credentials,
     user_agent: HeaderValue,
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: Limiter,
@@ -92,14 +99,14 @@ pub(crate) struct SmartThingsTransport {
 impl SmartThingsTransport {
     pub(crate) fn new(
         base: Url,
-        token: Option<Token>,
+        credentials: Credentials,
         user_agent: HeaderValue,
         retry: RetryPolicy,
         limiter: Limiter,
     ) -> Self {
         Self {
             base,
-            authorization: token.as_ref().and_then(Token::authorization),
+            credentials,
             user_agent,
             retry,
             limiter,
@@ -114,16 +121,15 @@ impl SmartThingsTransport {
         url.path().strip_prefix(prefix).unwrap_or(url.path())
     }
 
-    fn prepare(&self, request: &mut reqwest::Request) {
-        // The token goes to the configured origin and nowhere else; anything
-        // else the caller tries to send it to goes without it.
+    /// Whether the request goes to the configured origin, the only one the
+    /// token is sent to; anything else the caller tries to send it to goes
+    /// without it.
+    fn prepare(&self, request: &mut reqwest::Request) -> bool {
         let ours = same_origin(request.url(), &self.base);
         let headers = request.headers_mut();
         headers.insert(USER_AGENT, self.user_agent.clone());
         headers.remove(AUTHORIZATION);
-        if ours && let Some(value) = &self.authorization {
-            headers.insert(AUTHORIZATION, value.clone());
-        }
+        ours
     }
 
     async fn send(
@@ -132,7 +138,7 @@ impl SmartThingsTransport {
         mut request: reqwest::Request,
         operation: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
-        self.prepare(&mut request);
+        let ours = self.prepare(&mut request);
         let method = request.method().clone();
         let bucket = self
             .limiter
@@ -140,6 +146,7 @@ impl SmartThingsTransport {
         let started = Instant::now();
         let deadline = started + self.retry.deadline_duration();
         let mut attempt: u32 = 0;
+        let mut replayed_after_401 = false;
         loop {
             // Waiting for the limiter counts against the call's deadline and
             // the longest wait the caller accepts; a longer wait is refused
@@ -162,11 +169,23 @@ impl SmartThingsTransport {
                     .limiter_wait_ms
                     .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
             }
+            let authorization = if ours {
+                match self.credentials.authorization(deadline).await {
+                    Ok(authorization) => Some(authorization),
+                    Err(error) => return Ok(refuse(error, None)),
+                }
+            } else {
+                None
+            };
             attempt += 1;
             call::record(|call| call.attempts = attempt);
-            let this = request
+            let mut this = request
                 .try_clone()
                 .expect("SmartThings request bodies are buffered JSON");
+            if let Some(authorization) = &authorization {
+                this.headers_mut()
+                    .insert(AUTHORIZATION, authorization.header.clone());
+            }
             let span = tracing::info_span!(
                 "smartthings.request",
                 operation,
@@ -206,6 +225,30 @@ impl SmartThingsTransport {
 
             if let (Some(key), Ok(response)) = (&bucket, &result) {
                 self.limiter.observe(key, response.headers());
+            }
+            // A 401 means the server did not act, so even a command may be
+            // replayed: once, with a refreshed token, never in a loop.
+            if let (Ok(response), Some(authorization)) = (&result, &authorization)
+                && response.status() == StatusCode::UNAUTHORIZED
+                && !replayed_after_401
+            {
+                match self
+                    .credentials
+                    .rejected(authorization.generation, deadline)
+                    .await
+                {
+                    Ok(true) => {
+                        replayed_after_401 = true;
+                        self.counters.auth_replays.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(operation, "401: replaying with a refreshed token");
+                        continue;
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        let seen = (response.status(), response.headers().clone());
+                        return Ok(refuse(error, Some(seen)));
+                    }
+                }
             }
             let outcome = match &result {
                 Ok(response) => Outcome::Status(response.status()),
@@ -271,10 +314,25 @@ impl SmartThingsTransport {
     }
 }
 
+/// The answer to a request the client will not send (no usable token, a
+/// limiter wait too long): the call's record carries the typed error, and
+/// the response handed back only stands in for it.
+fn refuse(
+    error: Error,
+    seen: Option<(StatusCode, reqwest::header::HeaderMap)>,
+) -> reqwest::Response {
+    call::record(|call| {
+        call.local = Some(error);
+        call.response = seen;
+    });
+    let mut stand_in = http::Response::new(Vec::<u8>::new());
+    *stand_in.status_mut() = StatusCode::UNAUTHORIZED;
+    reqwest::Response::from(stand_in)
+}
+
 impl SmartThingsTransport {
     /// The answer to a request the limiter will not hold that long: nothing
-    /// is sent; the call's record carries the typed error, and the response
-    /// handed back only stands in for it.
+    /// is sent.
     fn refuse_locally(&self, bucket: &str, needed: Duration) -> reqwest::Response {
         self.counters
             .limiter_refusals
@@ -293,10 +351,7 @@ impl SmartThingsTransport {
             ),
         )
         .with_retry_after(needed);
-        call::record(|call| call.local = Some(error));
-        let mut stand_in = http::Response::new(Vec::<u8>::new());
-        *stand_in.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        reqwest::Response::from(stand_in)
+        refuse(error, None)
     }
 }
 

@@ -36,11 +36,31 @@
 //! `--error-pages`, `--hostile-429s`, `--stalls` (fractions of requests),
 //! `--stall-ms`, `--fault [OPERATION:]KIND=RATE` for any kind globally or
 //! for one operation, and `--paging-quirk` (repeatable).
+//!
+//! # OAuth
+//!
+//! Static tokens never expire, so a client that only ever meets them never
+//! proves it can refresh. Beside them the simulator runs SmartThings' OAuth
+//! 2: `GET /oauth/authorize` (consented at once: a 302 to the redirect URI
+//! with `code` and `state`) and `POST /oauth/token` (HTTP Basic client
+//! authentication; `authorization_code` and `refresh_token` grants), at
+//! [`Simulator::authorize_url`] and [`Simulator::token_url`], outside `/v1`
+//! as on the real host. Refresh tokens are single-use and rotate; a used one
+//! presented again revokes its whole token family
+//! ([`OAuthConfig::revoke_family_on_reuse`]), because one of its two
+//! holders is not the client. Access tokens expire after
+//! [`OAuthConfig::access_token_lifetime`] divided by [`Config::time_scale`],
+//! so expiry can be tested in seconds. The tokens of one authorization share
+//! one rate-limit principal, so rotating does not reset the limits. The
+//! endpoints go through the fault plan as `oauthAuthorize` and
+//! `oauthToken`; [`Simulator::authorize`] skips the browser step in tests,
+//! and [`Stats::oauth`] counts grants, rotations, reuse and expired tokens.
 #![warn(missing_docs)]
 
 mod faults;
 mod home;
 mod limits;
+mod oauth;
 mod server;
 
 use std::net::SocketAddr;
@@ -54,6 +74,7 @@ use tower::ServiceExt;
 
 pub use faults::{FaultPlan, FaultRates, HOSTILE_HINTS};
 pub use home::{Home, MAX_DEVICES_PER_LOCATION, MAX_LOCATIONS, SimDevice};
+pub use oauth::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OAuthConfig, OAuthStats};
 pub use server::{API_PREFIX, Config, ExecutedCommand, LogEntry, MAX_PAGE, PagingQuirks, Stats};
 
 use server::{Dropper, Sim};
@@ -88,7 +109,42 @@ impl Simulator {
 
     /// The API root, e.g. `http://127.0.0.1:PORT/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}{API_PREFIX}", self.addr)
+        format!("{}{API_PREFIX}", self.origin())
+    }
+
+    /// The server root, e.g. `http://127.0.0.1:PORT`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The OAuth token endpoint, `{origin}/oauth/token`.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth/token", self.origin())
+    }
+
+    /// The OAuth authorize endpoint, `{origin}/oauth/authorize`.
+    pub fn authorize_url(&self) -> String {
+        format!("{}/oauth/authorize", self.origin())
+    }
+
+    /// The first registered OAuth client as `(client_id, client_secret)`
+    /// (the default pair if none is registered, which is then refused).
+    pub fn oauth_client(&self) -> (&str, &str) {
+        self.sim.config.oauth.clients.first().map_or(
+            (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            |(id, secret)| (id.as_str(), secret.as_str()),
+        )
+    }
+
+    /// Issue an authorization code exactly as `GET /oauth/authorize` does
+    /// once the user consented, without the browser step; exchange it at
+    /// [`token_url`](Self::token_url) with the same `redirect_uri`. Fails
+    /// for an unknown client or a `redirect_uri` that is not an absolute
+    /// URL.
+    pub fn authorize(&self, client_id: &str, redirect_uri: &str, scope: &str) -> Result<String> {
+        self.sim
+            .issue_code(client_id, redirect_uri, scope)
+            .map_err(|e| anyhow::anyhow!("cannot authorize: {e}"))
     }
 
     /// The socket address.
@@ -107,7 +163,7 @@ impl Simulator {
 
     /// Counters so far.
     pub fn stats(&self) -> Stats {
-        self.sim.stats.lock().expect("stats").clone()
+        self.sim.stats()
     }
 
     /// Every request so far, in arrival order.

@@ -75,8 +75,8 @@ const TABLE: &[Rule] = &[
 
 /// Endpoints the table does not list still report their standing: a
 /// generous per-principal window, so every response carries the headers.
-const DEFAULT_LIMIT: u32 = 10_000;
-const DEFAULT_WINDOW_SECS: u64 = 60;
+pub(crate) const DEFAULT_LIMIT: u32 = 10_000;
+pub(crate) const DEFAULT_WINDOW_SECS: u64 = 60;
 
 fn matches(pattern: &[&str], path: &[&str]) -> bool {
     match (pattern.first(), path.first()) {

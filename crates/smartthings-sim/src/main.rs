@@ -7,14 +7,14 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Parser;
 use smartthings_sim::{
-    Config, DEFAULT_TOKEN, FaultPlan, FaultRates, Home, PagingQuirks, Simulator,
+    Config, DEFAULT_TOKEN, FaultPlan, FaultRates, Home, OAuthConfig, PagingQuirks, Simulator,
 };
 
 /// A local SmartThings API for demos, tests and fault drills.
 #[derive(Parser)]
 #[command(
     version,
-    after_help = "Examples:\n  smartthings-sim                      # the demo home on a random port\n  smartthings-sim --port 8080 --locations 5 --devices 1000 --seed 7\n  smartthings-sim --recorded ./capture --faults 0.1\n  smartthings-sim --drops-after 0.05 --fault executeDeviceCommands:stall=0.1 --stall-ms 5000\n  smartthings-sim --error-pages 0.05 --paging-quirk page-cap=50 --paging-quirk relative-next-links"
+    after_help = "Examples:\n  smartthings-sim                      # the demo home on a random port\n  smartthings-sim --port 8080 --locations 5 --devices 1000 --seed 7\n  smartthings-sim --recorded ./capture --faults 0.1\n  smartthings-sim --drops-after 0.05 --fault executeDeviceCommands:stall=0.1 --stall-ms 5000\n  smartthings-sim --error-pages 0.05 --paging-quirk page-cap=50 --paging-quirk relative-next-links\n  smartthings-sim --access-token-lifetime 60 --fault oauthToken:server-error=0.2   # exercise token refresh"
 )]
 struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
@@ -90,6 +90,26 @@ struct Args {
     /// (repeatable).
     #[arg(long = "paging-quirk")]
     paging_quirks: Vec<String>,
+    /// A registered OAuth client (repeatable; default sim-client:sim-secret).
+    #[arg(long = "oauth-client", value_name = "ID:SECRET", value_parser = oauth_client)]
+    oauth_clients: Vec<(String, String)>,
+    /// OAuth access token lifetime in simulated seconds (divided by
+    /// --time-scale like the rate-limit windows).
+    #[arg(long, value_name = "SECS", default_value_t = 86_399, value_parser = clap::value_parser!(u64).range(1..))]
+    access_token_lifetime: u64,
+    /// Refuse a reused refresh token without revoking the rest of its
+    /// authorization's tokens.
+    #[arg(long)]
+    keep_family_on_reuse: bool,
+}
+
+fn oauth_client(pair: &str) -> Result<(String, String), String> {
+    match pair.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+            Ok((id.to_owned(), secret.to_owned()))
+        }
+        _ => Err(format!("expected ID:SECRET, got {pair:?}")),
+    }
 }
 
 fn paging(quirks: &[String]) -> Result<PagingQuirks> {
@@ -182,12 +202,26 @@ async fn main() -> Result<()> {
         faults,
         stall: Duration::from_millis(args.stall_ms),
         paging,
+        oauth: OAuthConfig {
+            clients: if args.oauth_clients.is_empty() {
+                OAuthConfig::default().clients
+            } else {
+                args.oauth_clients
+            },
+            access_token_lifetime: Duration::from_secs(args.access_token_lifetime),
+            revoke_family_on_reuse: !args.keep_family_on_reuse,
+            ..OAuthConfig::default()
+        },
     };
     let sim = Simulator::bind(SocketAddr::from(([127, 0, 0, 1], args.port)), home, config).await?;
     println!("SmartThings simulator: {devices} devices");
     println!("  URL:   {}", sim.base_url());
     println!("  token: {}", sim.token());
-    println!("  stats: http://{}/__sim/stats", sim.addr());
+    println!("  stats: {}/__sim/stats", sim.origin());
+    let (client_id, client_secret) = sim.oauth_client();
+    println!("  OAuth client:    {client_id} (secret {client_secret})");
+    println!("  OAuth token:     {}", sim.token_url());
+    println!("  OAuth authorize: {}", sim.authorize_url());
     println!(
         "Try: SMARTTHINGS_TOKEN={} st --base-url {} devices",
         sim.token(),

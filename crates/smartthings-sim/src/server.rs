@@ -1,6 +1,7 @@
 //! The HTTP side: the simulator's state and the router that puts the
 //! request pipeline in front of every operation. Each API area declares its
-//! own operations in its own module.
+//! own operations in its own module; OAuth lives beside the API, at the
+//! root.
 
 mod apps;
 mod capabilities;
@@ -8,6 +9,7 @@ mod commands;
 mod devices;
 mod introspection;
 mod locations;
+mod oauth;
 mod operations;
 mod paging;
 mod pipeline;
@@ -32,6 +34,7 @@ use tokio::sync::Notify;
 use crate::faults::FaultPlan;
 use crate::home::Home;
 use crate::limits::Limiter;
+use crate::oauth::{OAuthConfig, OAuthStats, Registry};
 use operations::Api;
 use respond::api_error;
 
@@ -87,6 +90,8 @@ pub struct Stats {
     pub throttled: u64,
     /// Faults injected.
     pub faults: u64,
+    /// OAuth: codes, grants, rotations, reuse and expired tokens.
+    pub oauth: OAuthStats,
 }
 
 /// How the simulator behaves.
@@ -105,6 +110,8 @@ pub struct Config {
     pub stall: std::time::Duration,
     /// Paging the way a misbehaving server does it.
     pub paging: PagingQuirks,
+    /// The OAuth 2 server beside the static tokens.
+    pub oauth: OAuthConfig,
 }
 
 /// Ways a server gets paging wrong, each off by default.
@@ -136,6 +143,7 @@ impl Default for Config {
             faults: FaultPlan::none(),
             stall: std::time::Duration::from_secs(30),
             paging: PagingQuirks::default(),
+            oauth: OAuthConfig::default(),
         }
     }
 }
@@ -147,6 +155,7 @@ pub struct Sim {
     origin: String,
     limiter: Mutex<Limiter>,
     faults: Mutex<fastrand::Rng>,
+    oauth: Mutex<Registry>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) log: Mutex<Vec<LogEntry>>,
     pub(crate) commands: Mutex<Vec<ExecutedCommand>>,
@@ -160,6 +169,7 @@ impl Sim {
             home: Mutex::new(home),
             limiter: Mutex::new(Limiter::new(config.time_scale, config.rate_limits)),
             faults: Mutex::new(fastrand::Rng::with_seed(config.faults.seed)),
+            oauth: Mutex::new(Registry::new(&config.oauth, config.time_scale)),
             config,
             origin,
             stats: Mutex::default(),
@@ -168,6 +178,13 @@ impl Sim {
             seq: AtomicU64::new(0),
             ids: AtomicU64::new(0),
         }
+    }
+
+    /// Counters so far, the OAuth ones included.
+    pub(crate) fn stats(&self) -> Stats {
+        let mut stats = self.stats.lock().expect("stats").clone();
+        stats.oauth = self.oauth.lock().expect("oauth").stats.clone();
+        stats
     }
 
     /// A new id for a created resource: a sequence, so runs repeat.
@@ -183,7 +200,10 @@ type Shared = Arc<Sim>;
 #[derive(Clone)]
 pub(crate) struct Dropper(pub(crate) Arc<Notify>);
 
-/// The router: every operation under `/v1`, introspection under `/__sim`.
+/// The router: every operation under `/v1`, OAuth under `/oauth`,
+/// introspection under `/__sim`. The API and OAuth share the pipeline's
+/// outer layers (log, faults); only the API checks bearer tokens and rate
+/// limits.
 pub(crate) fn router(sim: Shared) -> Router {
     let areas = [
         devices::routes,
@@ -205,11 +225,30 @@ pub(crate) fn router(sim: Shared) -> Router {
             api_error(StatusCode::NOT_FOUND, "NotFoundError", "No such path", None)
         })
         .route_layer(middleware::from_fn_with_state(
+            sim.clone(),
+            pipeline::inject,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            sim.clone(),
+            pipeline::authenticate,
+        ))
+        .route_layer(middleware::from_fn_with_state(
             (sim.clone(), Arc::new(operations)),
-            pipeline::pipeline,
+            pipeline::observe,
+        ));
+    let (oauth, oauth_operations) = oauth::routes(Api::new()).into_parts();
+    let oauth = oauth
+        .route_layer(middleware::from_fn_with_state(
+            sim.clone(),
+            pipeline::inject,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            (sim.clone(), Arc::new(oauth_operations)),
+            pipeline::observe,
         ));
     Router::new()
         .nest(API_PREFIX, api)
+        .merge(oauth)
         .merge(introspection::routes())
         .with_state(sim)
 }

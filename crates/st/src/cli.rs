@@ -33,7 +33,7 @@ static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     name = "st",
     version = VERSION.as_str(),
     about = "Control and inspect a SmartThings home.",
-    after_help = format!("Examples:\n  st --demo snapshot                  # no account needed: the built-in demo home\n  st devices --capability switch\n  st devices status 80e26532-85d4-484c-b012-1c04f3d35f95\n  st devices on 80e26532-85d4-484c-b012-1c04f3d35f95\n  st locations -o yaml\n\nCredentials: --token, then SMARTTHINGS_TOKEN, then the profile in the config file\n(`st config set-token` creates it, readable by you only).\n\n{EXIT_CODES}")
+    after_help = format!("Examples:\n  st --demo snapshot                  # no account needed: the built-in demo home\n  st devices --capability switch\n  st devices status 80e26532-85d4-484c-b012-1c04f3d35f95\n  st devices on 80e26532-85d4-484c-b012-1c04f3d35f95\n  st locations -o yaml\n\nCredentials: --token, then SMARTTHINGS_TOKEN, then the profile: its OAuth session\n(`st login`, refreshed by every command), else its token (`st config set-token`).\n\n{EXIT_CODES}")
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -162,6 +162,13 @@ pub enum Command {
         #[arg(long)]
         history: bool,
     },
+    /// Log in with an OAuth app (lasting access; a personal access token lasts 24 hours).
+    #[command(
+        after_help = "Examples:\n  st login --client-id ID --client-secret SECRET --redirect-uri http://127.0.0.1:8765/callback\n  SMARTTHINGS_CLIENT_SECRET=... st login --client-id ID --redirect-uri https://example.com/cb --no-browser\n\nThe app is one you created (an \"API Access\" app, see the README): its client id,\nsecret and registered redirect URI. A loopback redirect URI is received here;\nany other one: paste the URL the browser was sent to. The session is stored\nbeside the config file (readable by you only) and refreshed by every command."
+    )]
+    Login(LoginArgs),
+    /// Forget the profile's OAuth session (the app's registration stays).
+    Logout,
     /// Manage the config file's profiles.
     #[command(after_help = "Example:\n  echo \"$TOKEN\" | st config set-token --profile work")]
     Config {
@@ -174,6 +181,36 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The OAuth app's client id [default: the profile's].
+    #[arg(long, env = "SMARTTHINGS_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The OAuth app's client secret [default: the profile's].
+    #[arg(long, env = "SMARTTHINGS_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// The redirect URI registered for the app [default: the profile's, else
+    /// http://127.0.0.1:8765/callback].
+    #[arg(long)]
+    pub redirect_uri: Option<String>,
+    /// A scope to ask for (repeatable) [default: the profile's, else devices,
+    /// locations, scenes, rules and sse].
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// The token endpoint [default: https://api.smartthings.com/oauth/token].
+    #[arg(long)]
+    pub token_url: Option<String>,
+    /// The authorize endpoint [default: https://api.smartthings.com/oauth/authorize].
+    #[arg(long)]
+    pub authorize_url: Option<String>,
+    /// Print the authorize URL without opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// How long to wait for the browser's redirect, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub wait: u64,
 }
 
 #[derive(Args, Debug)]
@@ -308,7 +345,8 @@ pub enum ConfigAction {
         #[arg(long)]
         base_url: Option<String>,
     },
-    /// Show the profiles (tokens are never shown).
+    /// Show the profiles: base URL, token or OAuth session (scopes, expiry);
+    /// never a secret.
     Show,
     /// Print the config file's path.
     Path,

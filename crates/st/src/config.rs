@@ -8,11 +8,49 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-/// One profile: a token and, optionally, another API root.
+/// One profile: a token or an OAuth app (whose session lives in its own
+/// file, see [`session_path`]) and, optionally, another API root.
 #[derive(Clone, Default, Deserialize, Serialize)]
 pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthProfile>,
+}
+
+/// The OAuth app a profile logs in with.
+#[derive(Clone, Default, Deserialize, Serialize)]
+pub struct OAuthProfile {
+    pub client_id: String,
+    pub client_secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_url: Option<String>,
+}
+
+impl OAuthProfile {
+    /// The app as the library takes it.
+    pub fn app(&self) -> smartthings_ext::OAuthApp {
+        let mut app = smartthings_ext::OAuthApp::new(&self.client_id, &self.client_secret)
+            .scopes(self.scopes.iter().cloned());
+        if let Some(uri) = &self.redirect_uri {
+            app = app.redirect_uri(uri);
+        }
+        if let Some(url) = &self.token_url {
+            app = app.token_url(url);
+        }
+        if let Some(url) = &self.authorize_url {
+            app = app.authorize_url(url);
+        }
+        app
+    }
 }
 
 impl std::fmt::Debug for Profile {
@@ -20,6 +58,10 @@ impl std::fmt::Debug for Profile {
         f.debug_struct("Profile")
             .field("token", &self.token.as_ref().map(|_| "<set>"))
             .field("base_url", &self.base_url)
+            .field(
+                "oauth_client_id",
+                &self.oauth.as_ref().map(|o| o.client_id.as_str()),
+            )
             .finish()
     }
 }
@@ -37,6 +79,24 @@ pub fn path() -> Result<PathBuf> {
     }
     let dir = dirs::config_dir().context("no config directory on this platform; set ST_CONFIG")?;
     Ok(dir.join("smartthings-rs").join("config.yaml"))
+}
+
+/// The file holding `profile`'s OAuth session: `sessions/<profile>.json`
+/// beside the config file, written atomically (0600) on every refresh.
+pub fn session_path(profile: &str) -> Result<PathBuf> {
+    let config = path()?;
+    let dir = config.parent().map(Path::to_path_buf).unwrap_or_default();
+    let name: String = profile
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(dir.join("sessions").join(format!("{name}.json")))
 }
 
 pub fn load() -> Result<ConfigFile> {
@@ -157,7 +217,7 @@ mod tests {
             "default".into(),
             Profile {
                 token: Some(token.into()),
-                base_url: None,
+                ..Profile::default()
             },
         );
         file

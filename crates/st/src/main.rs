@@ -34,6 +34,13 @@ async fn main() -> ExitCode {
         // The reader has all it wanted (`st devices | head -1`).
         Err(error) if output::is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
+            if let Some(api) = error.downcast_ref::<smartthings_ext::Error>()
+                && api.kind() == ErrorKind::Reauthorize
+            {
+                // One line: what happened, and the one thing to do.
+                eprintln!("error: the SmartThings login has ended ({api}); run `st login` again");
+                return ExitCode::from(3);
+            }
             let (code, hint) = classify(&error);
             eprintln!("error: {error:#}");
             if let Some(hint) = hint {
@@ -68,6 +75,7 @@ fn classify(error: &anyhow::Error) -> (u8, Option<String>) {
         ),
         ErrorKind::Validation if api.status().is_none() => (2, None),
         ErrorKind::Config => (2, None),
+        ErrorKind::TokenStore => (1, Some("the session file could not be read or written: check its directory's permissions and free space".into())),
         ErrorKind::Transport | ErrorKind::Decode | ErrorKind::Pagination => (1, None),
         _ => (5, None),
     }

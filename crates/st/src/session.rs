@@ -1,9 +1,9 @@
 //! The client a command runs with: the embedded simulator for `--demo`,
-//! otherwise the token and base URL from the flags, the environment or the
-//! profile.
+//! otherwise a token from the flags or the environment, else the profile's
+//! OAuth session (refreshed and saved by the library), else its token.
 
-use anyhow::{Context, Result};
-use smartthings_ext::{SmartThings, Token};
+use anyhow::{Result, bail};
+use smartthings_ext::{FileStore, SmartThings, Token};
 use smartthings_sim::{Home, Simulator};
 
 use crate::cli::{Cli, Format};
@@ -35,13 +35,22 @@ pub async fn connect(cli: &Cli) -> Result<Session> {
         .profiles
         .remove(&global.profile)
         .unwrap_or_default();
-    let token = global
-        .token
-        .clone()
-        .or(profile.token)
-        .map(Token::new)
-        .context("no token: pass --token, set SMARTTHINGS_TOKEN, or store one with `st config set-token` (or try --demo)")?;
-    let mut builder = SmartThings::builder().token_value(token);
+    let session = config::session_path(&global.profile)?;
+    let mut builder = SmartThings::builder();
+    builder = match (&global.token, &profile.oauth, &profile.token) {
+        (Some(token), _, _) => builder.token_value(Token::new(token)),
+        (None, Some(oauth), _) if session.exists() => {
+            builder.oauth(oauth.app(), FileStore::new(session))
+        }
+        (None, _, Some(token)) => builder.token_value(Token::new(token)),
+        (None, Some(_), None) => bail!(
+            "profile {:?} is logged out: run `st login` (or pass --token)",
+            global.profile
+        ),
+        (None, None, None) => bail!(
+            "no token: pass --token, set SMARTTHINGS_TOKEN, log in with `st login`, or store a token with `st config set-token` (or try --demo)"
+        ),
+    };
     if let Some(base) = global.base_url.clone().or(profile.base_url) {
         builder = builder.base_url(base);
     }

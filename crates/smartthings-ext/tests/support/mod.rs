@@ -4,6 +4,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of it")]
 
+pub mod oauth;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 

@@ -17,7 +17,7 @@ pub(super) fn routes() -> Router<Shared> {
 }
 
 async fn stats(State(sim): State<Shared>) -> Response {
-    ok(serde_json::to_value(sim.stats.lock().expect("stats").clone()).unwrap_or_default())
+    ok(serde_json::to_value(sim.stats()).unwrap_or_default())
 }
 
 async fn request_log(State(sim): State<Shared>) -> Response {

@@ -24,7 +24,8 @@ impl Api {
         }
     }
 
-    /// `GET path` (relative to [`API_PREFIX`]), known as `operation`.
+    /// `GET path` (relative to where the router is mounted: [`API_PREFIX`]
+    /// for the API, the root for OAuth), known as `operation`.
     pub(super) fn get<H: Handler<T, Shared>, T: 'static>(
         self,
         path: &'static str,

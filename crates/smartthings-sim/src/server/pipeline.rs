@@ -1,8 +1,11 @@
-//! The request pipeline in front of every operation: count and log,
-//! authenticate, rate-limit, inject faults.
+//! The request pipeline in front of every operation, as three layers:
+//! `observe` counts and logs every request (and drops a connection when a
+//! fault says so), `authenticate` checks the bearer token and the rate
+//! limits (API only), `inject` draws a fault (API and OAuth alike).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
@@ -16,6 +19,8 @@ use super::operations::OperationIds;
 use super::respond::{api_error, error_body};
 use super::{API_PREFIX, Dropper, LogEntry, Shared, Sim};
 use crate::faults::{self, Fault};
+use crate::limits::{DEFAULT_LIMIT, DEFAULT_WINDOW_SECS, Verdict};
+use crate::oauth::Access;
 
 /// The wait an injected 429 asks for.
 const INJECTED_RETRY_MS: u64 = 250;
@@ -24,9 +29,25 @@ const INJECTED_RETRY_MS: u64 = 250;
 #[derive(Clone, Copy)]
 pub(super) struct Seq(pub(super) u64);
 
-/// The request pipeline: count and log, authenticate, rate-limit, inject
-/// faults, then the handler.
-pub(super) async fn pipeline(
+/// The operation id of a request, for the layers inside `observe`.
+#[derive(Clone, Copy)]
+struct Operation(&'static str);
+
+/// What `inject` did to a response, for the layers outside it.
+#[derive(Clone)]
+struct Injected {
+    /// The fault as the log names it.
+    name: String,
+    /// Close the connection instead of answering.
+    drop: bool,
+    /// Send as it is, without rate-limit headers: a proxy's page, or a 429
+    /// carrying its own hints.
+    bare: bool,
+}
+
+/// The outermost layer: number, count and log the request; close the
+/// connection without an answer when a fault asks for it.
+pub(super) async fn observe(
     State((sim, operations)): State<(Shared, Arc<OperationIds>)>,
     mut request: Request,
     next: Next,
@@ -40,168 +61,235 @@ pub(super) async fn pipeline(
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
     let operation = operations.of(&method, &route);
-    // Inside the nested router the URI no longer carries the prefix.
-    let path = request.uri().path();
-    let path = path.strip_prefix(API_PREFIX).unwrap_or(path).to_owned();
     request.extensions_mut().insert(Seq(seq));
-
-    let (response, fault) = 'answer: {
-        let Some(token) = request
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::to_owned)
-        else {
-            break 'answer (
-                api_error(
-                    StatusCode::UNAUTHORIZED,
-                    "UnauthorizedError",
-                    "Authorization header with a bearer token is required.",
-                    None,
-                ),
-                None,
-            );
-        };
-        if !sim.config.tokens.contains(&token) {
-            break 'answer (
-                api_error(
-                    StatusCode::UNAUTHORIZED,
-                    "UnauthorizedError",
-                    "The token is invalid or expired.",
-                    None,
-                ),
-                None,
-            );
+    request.extensions_mut().insert(Operation(operation));
+    let dropper = request.extensions().get::<Dropper>().cloned();
+    let response = next.run(request).await;
+    let injected = response.extensions().get::<Injected>().cloned();
+    if let Some(Injected {
+        drop: true, name, ..
+    }) = injected
+    {
+        record(&sim, seq, &method, uri, operation, 0, Some(name));
+        if let Some(dropper) = dropper {
+            dropper.0.notify_one();
         }
-        let verdict = sim
-            .limiter
-            .lock()
-            .expect("limiter")
-            .check(&token, method.as_str(), &path);
-        let headers = [
-            ("x-ratelimit-limit", verdict.limit.to_string()),
-            ("x-ratelimit-remaining", verdict.remaining.to_string()),
-            ("x-ratelimit-reset", verdict.reset.as_millis().to_string()),
-        ];
-        if !verdict.allowed {
-            sim.stats.lock().expect("stats").throttled += 1;
-            let mut response = too_many(
-                &verdict.bucket,
-                verdict.limit,
-                verdict.window_secs,
-                verdict.reset.as_millis() as u64,
-            );
-            set_headers(&mut response, &headers);
-            break 'answer (response, None);
-        }
-        let rates = sim.config.faults.rates(operation).clone();
-        if !rates.latency.is_zero() {
-            tokio::time::sleep(rates.latency).await;
-        }
-        let fault = faults::draw(&mut sim.faults.lock().expect("faults"), &rates);
-        let dropper = request.extensions().get::<Dropper>().cloned();
-        let mut response = match fault {
-            Fault::None | Fault::Truncate | Fault::Stall => next.run(request).await,
-            Fault::DropAfter => {
-                // The operation ran; its answer never arrives.
-                let _ = next.run(request).await;
-                record(&sim, seq, &method, uri, operation, 0, Some("DropAfter".into()));
-                if let Some(dropper) = dropper {
-                    dropper.0.notify_one();
-                }
-                return std::future::pending().await;
-            }
-            Fault::ServerErrorAfter(status) => {
-                let _ = next.run(request).await;
-                api_error(
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                    "InternalServerError",
-                    "Injected server error after processing.",
-                    None,
-                )
-            }
-            Fault::ErrorPage(status, html) => {
-                // As a proxy or gateway in front of the API answers: no JSON,
-                // no request id, no rate-limit headers, no retry hint.
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-                let response = if html {
-                    (
-                        status,
-                        [("content-type", "text/html")],
-                        format!("<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"),
-                    )
-                        .into_response()
-                } else {
-                    status.into_response()
-                };
-                record(&sim, seq, &method, uri, operation, status.as_u16(), Some(format!("{fault:?}")));
-                return response;
-            }
-            Fault::Hostile429(which) => {
-                let mut response = too_many("injected", verdict.limit, verdict.window_secs, 0);
-                let (name, value) = faults::HOSTILE_HINTS[which % faults::HOSTILE_HINTS.len()];
-                let value = value.map_or_else(
-                    || httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(1)),
-                    str::to_owned,
-                );
-                set_headers(&mut response, &[(name, value)]);
-                record(&sim, seq, &method, uri, operation, 429, Some(format!("Hostile429({which})")));
-                return response;
-            }
-            Fault::ServerError(status) => api_error(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                "InternalServerError",
-                "Injected server error.",
-                None,
-            ),
-            Fault::RateLimited => {
-                // An injected 429 is consistent with itself: its headers say
-                // the same wait as its body.
-                let mut response = too_many("injected", verdict.limit, verdict.window_secs, INJECTED_RETRY_MS);
-                set_headers(
-                    &mut response,
-                    &[
-                        ("x-ratelimit-limit", verdict.limit.to_string()),
-                        ("x-ratelimit-remaining", "0".to_owned()),
-                        ("x-ratelimit-reset", INJECTED_RETRY_MS.to_string()),
-                    ],
-                );
-                record(&sim, seq, &method, uri, operation, 429, Some("RateLimited".into()));
-                return response;
-            }
-            Fault::Html => (
-                StatusCode::BAD_GATEWAY,
-                [("content-type", "text/html")],
-                "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>",
-            )
-                .into_response(),
-            Fault::Drop => {
-                record(&sim, seq, &method, uri, operation, 0, Some("Drop".into()));
-                if let Some(dropper) = dropper {
-                    dropper.0.notify_one();
-                }
-                return std::future::pending().await;
-            }
-        };
-        match fault {
-            Fault::Truncate => response = cut(response, std::time::Duration::from_millis(20)).await,
-            Fault::Stall => response = cut(response, sim.config.stall).await,
-            _ => {}
-        }
-        set_headers(&mut response, &headers);
-        let fault = (fault != Fault::None).then(|| format!("{fault:?}"));
-        (response, fault)
-    };
+        return std::future::pending().await;
+    }
+    let status = response.status().as_u16();
     record(
         &sim,
         seq,
         &method,
         uri,
         operation,
-        response.status().as_u16(),
-        fault,
+        status,
+        injected.map(|i| i.name),
     );
+    response
+}
+
+/// The API's layer: a bearer token (static or an OAuth access token), then
+/// the rate limits, whose standing every answer but a bare fault reports.
+pub(super) async fn authenticate(
+    State(sim): State<Shared>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "UnauthorizedError",
+            "Authorization header with a bearer token is required.",
+            None,
+        );
+    };
+    let Some(principal) = principal(&sim, token) else {
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "UnauthorizedError",
+            "The token is invalid or expired.",
+            None,
+        );
+    };
+    // Inside the nested router the URI no longer carries the prefix.
+    let path = request.uri().path();
+    let path = path.strip_prefix(API_PREFIX).unwrap_or(path);
+    let verdict =
+        sim.limiter
+            .lock()
+            .expect("limiter")
+            .check(&principal, request.method().as_str(), path);
+    let headers = [
+        ("x-ratelimit-limit", verdict.limit.to_string()),
+        ("x-ratelimit-remaining", verdict.remaining.to_string()),
+        ("x-ratelimit-reset", verdict.reset.as_millis().to_string()),
+    ];
+    let mut response = if verdict.allowed {
+        request.extensions_mut().insert(verdict);
+        next.run(request).await
+    } else {
+        sim.stats.lock().expect("stats").throttled += 1;
+        too_many(
+            &verdict.bucket,
+            verdict.limit,
+            verdict.window_secs,
+            verdict.reset.as_millis() as u64,
+        )
+    };
+    if !response
+        .extensions()
+        .get::<Injected>()
+        .is_some_and(|i| i.bare)
+    {
+        set_headers(&mut response, &headers);
+    }
+    response
+}
+
+/// Who a token speaks for, as the rate limits count: a static token is its
+/// own principal; the OAuth access tokens of one authorization share their
+/// installed app's, so that rotating tokens does not reset the limits.
+fn principal(sim: &Sim, token: &str) -> Option<String> {
+    if sim.config.tokens.iter().any(|t| t == token) {
+        return Some(token.to_owned());
+    }
+    match sim
+        .oauth
+        .lock()
+        .expect("oauth")
+        .check_access(token, Instant::now())
+    {
+        Access::Valid { installed_app_id } => Some(format!("installedApp:{installed_app_id}")),
+        Access::Expired | Access::Revoked | Access::Unknown => None,
+    }
+}
+
+/// The fault layer: added latency, then the outcome the plan draws for the
+/// request's operation.
+pub(super) async fn inject(State(sim): State<Shared>, request: Request, next: Next) -> Response {
+    let operation = request
+        .extensions()
+        .get::<Operation>()
+        .map_or("unknown", |o| o.0);
+    // The rate limit an injected 429 speaks of: the request's own, or the
+    // default window where there is none (the OAuth endpoints).
+    let (limit, window_secs) = request
+        .extensions()
+        .get::<Verdict>()
+        .map_or((DEFAULT_LIMIT, DEFAULT_WINDOW_SECS), |v| {
+            (v.limit, v.window_secs)
+        });
+    let rates = sim.config.faults.rates(operation).clone();
+    if !rates.latency.is_zero() {
+        tokio::time::sleep(rates.latency).await;
+    }
+    let fault = faults::draw(&mut sim.faults.lock().expect("faults"), &rates);
+    let (mut response, drop, bare) = match fault {
+        Fault::None => return next.run(request).await,
+        Fault::Truncate => (
+            cut(
+                next.run(request).await,
+                std::time::Duration::from_millis(20),
+            )
+            .await,
+            false,
+            false,
+        ),
+        Fault::Stall => (
+            cut(next.run(request).await, sim.config.stall).await,
+            false,
+            false,
+        ),
+        // The operation ran; its answer never arrives.
+        Fault::DropAfter => {
+            let _ = next.run(request).await;
+            (Response::new(Body::empty()), true, true)
+        }
+        Fault::Drop => (Response::new(Body::empty()), true, true),
+        Fault::ServerErrorAfter(status) => {
+            let _ = next.run(request).await;
+            let response = api_error(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "InternalServerError",
+                "Injected server error after processing.",
+                None,
+            );
+            (response, false, false)
+        }
+        Fault::ErrorPage(status, html) => {
+            // As a proxy or gateway in front of the API answers: no JSON,
+            // no request id, no rate-limit headers, no retry hint.
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let response = if html {
+                (
+                    status,
+                    [("content-type", "text/html")],
+                    format!("<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"),
+                )
+                    .into_response()
+            } else {
+                status.into_response()
+            };
+            (response, false, true)
+        }
+        Fault::Hostile429(which) => {
+            let mut response = too_many("injected", limit, window_secs, 0);
+            let (name, value) = faults::HOSTILE_HINTS[which % faults::HOSTILE_HINTS.len()];
+            let value = value.map_or_else(
+                || {
+                    httpdate::fmt_http_date(
+                        std::time::SystemTime::now() + std::time::Duration::from_secs(1),
+                    )
+                },
+                str::to_owned,
+            );
+            set_headers(&mut response, &[(name, value)]);
+            (response, false, true)
+        }
+        Fault::ServerError(status) => {
+            let response = api_error(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "InternalServerError",
+                "Injected server error.",
+                None,
+            );
+            (response, false, false)
+        }
+        Fault::RateLimited => {
+            // An injected 429 is consistent with itself: its headers say
+            // the same wait as its body.
+            let mut response = too_many("injected", limit, window_secs, INJECTED_RETRY_MS);
+            set_headers(
+                &mut response,
+                &[
+                    ("x-ratelimit-limit", limit.to_string()),
+                    ("x-ratelimit-remaining", "0".to_owned()),
+                    ("x-ratelimit-reset", INJECTED_RETRY_MS.to_string()),
+                ],
+            );
+            (response, false, true)
+        }
+        Fault::Html => {
+            let response = (
+                StatusCode::BAD_GATEWAY,
+                [("content-type", "text/html")],
+                "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>",
+            )
+                .into_response();
+            (response, false, false)
+        }
+    };
+    response.extensions_mut().insert(Injected {
+        name: format!("{fault:?}"),
+        drop,
+        bare,
+    });
     response
 }
 

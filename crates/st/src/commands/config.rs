@@ -3,11 +3,12 @@
 use std::io::Read;
 
 use anyhow::Result;
+use smartthings_ext::{FileStore, TokenStore};
 
 use crate::cli::ConfigAction;
 use crate::config;
 
-pub(super) fn run(profile: &str, action: &ConfigAction) -> Result<()> {
+pub(super) async fn run(profile: &str, action: &ConfigAction) -> Result<()> {
     match action {
         ConfigAction::SetToken { base_url } => {
             let mut input = String::new();
@@ -21,8 +22,12 @@ pub(super) fn run(profile: &str, action: &ConfigAction) -> Result<()> {
         ConfigAction::Show => {
             let file = config::load()?;
             for (name, p) in &file.profiles {
+                let session = match &p.oauth {
+                    Some(oauth) => oauth_summary(name, &oauth.client_id).await?,
+                    None => String::new(),
+                };
                 crate::output::line(format!(
-                    "{name}: token {}, base URL {}",
+                    "{name}: token {}, base URL {}{session}",
                     if p.token.is_some() {
                         "<set>"
                     } else {
@@ -37,4 +42,19 @@ pub(super) fn run(profile: &str, action: &ConfigAction) -> Result<()> {
         ConfigAction::Path => crate::output::line(config::path()?.display())?,
     }
     Ok(())
+}
+
+/// The OAuth app and its session, without a secret: client id, scopes and
+/// expiry.
+async fn oauth_summary(profile: &str, client_id: &str) -> Result<String> {
+    let store = FileStore::new(config::session_path(profile)?);
+    Ok(match store.load().await {
+        Ok(Some(tokens)) => format!(
+            ", OAuth app {client_id}: logged in, scopes {}, {}",
+            tokens.scopes().join(" "),
+            super::login::expiry(&tokens)
+        ),
+        Ok(None) => format!(", OAuth app {client_id}: logged out"),
+        Err(error) => format!(", OAuth app {client_id}: session unreadable ({error})"),
+    })
 }

@@ -5,6 +5,7 @@ mod config;
 mod devices;
 mod export;
 mod locations;
+mod login;
 mod rooms;
 mod rules;
 mod scenes;
@@ -38,7 +39,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(*shell, &mut Cli::command(), "st", &mut std::io::stdout());
             return Ok(());
         }
-        Command::Config { action } => return config::run(&cli.global.profile, action),
+        Command::Config { action } => return config::run(&cli.global.profile, action).await,
+        Command::Login(args) => return login::login(&cli.global, args).await,
+        Command::Logout => return login::logout(&cli.global.profile).await,
         _ => {}
     }
     let destination = match &cli.command {
@@ -82,7 +85,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             let destination = destination.as_ref().expect("resolved above");
             export::run(c, format, destination, dataset, *history).await
         }
-        Command::Config { .. } | Command::Completions { .. } => unreachable!("handled above"),
+        Command::Config { .. }
+        | Command::Completions { .. }
+        | Command::Login(_)
+        | Command::Logout => unreachable!("handled above"),
     }
 }
 
