@@ -45,7 +45,7 @@ enum Command {
     /// Print the benchmark figures: codegen, then the client against the
     /// simulator (see docs/benchmarks.md).
     Bench {
-        /// Only one client benchmark: economy, limits, decode, overhead or export.
+        /// Only one client benchmark: economy, limits, decode, overhead, export or events.
         only: Option<String>,
     },
 }

@@ -10,9 +10,10 @@ use anyhow::Result;
 use futures::StreamExt;
 use serde_json::Value;
 use smartthings_ext::{
-    DeviceExt, DeviceQuery, DeviceStatus, RateLimitPolicy, RetryPolicy, SmartThings, collect_all,
+    DeviceExt, DeviceQuery, DeviceStatus, Event, EventSubscription, LiveHome, LiveOptions,
+    RateLimitPolicy, RetryPolicy, SmartThings, collect_all,
 };
-use smartthings_sim::{Config, Home, Simulator};
+use smartthings_sim::{Activity, Config, Home, Simulator};
 
 /// Counts live and peak heap bytes, for the decode benchmarks' memory figure.
 struct Counting;
@@ -305,6 +306,94 @@ async fn per_request_overhead() -> Result<()> {
     Ok(())
 }
 
+/// The event stream: how fast events are decoded (raw stream) and applied
+/// (LiveHome), and how long an event takes from the simulator publishing it
+/// to the client having it.
+async fn event_stream() -> Result<()> {
+    const DEVICES: usize = 1_000;
+    const SECONDS: f64 = 5.0;
+    const RATE: f64 = 20_000.0;
+    println!(
+        "## Event stream ({DEVICES} devices, random activity offered at {RATE} events/s for {SECONDS} s)\n"
+    );
+    let sim = Simulator::start(Home::generated(5, DEVICES, 3)?, no_limits()).await?;
+    let client = SmartThings::builder()
+        .token(sim.token())
+        .base_url(sim.base_url())
+        .allow_stream_origin(sim.stream_origin())
+        .rate_limits(RateLimitPolicy::disabled())
+        .build()?;
+    let activity = Activity {
+        devices: DEVICES,
+        events_per_second: RATE,
+        health_fraction: 0.0,
+        seed: 1,
+    };
+
+    // Decoded: the raw stream, with the delay from publish to decoded.
+    let mut events = client.events(EventSubscription::all_locations());
+    while !matches!(events.next().await, Some(Ok(Event::Connected { .. }))) {}
+    sim.start_activity(activity.clone());
+    let started = Instant::now();
+    let mut delays = Vec::new();
+    while started.elapsed().as_secs_f64() < SECONDS {
+        if let Ok(Some(Ok(Event::Device(event)))) =
+            tokio::time::timeout(Duration::from_millis(100), events.next()).await
+            && let Some(sent) = event.event_time
+        {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis() as i64;
+            delays.push((now - sent) as f64);
+        }
+    }
+    sim.stop_activity();
+    let decoded = delays.len() as f64 / started.elapsed().as_secs_f64();
+    let published = sim.stream_stats().events_published;
+    events.close().await;
+
+    // Applied: LiveHome, the same activity.
+    let mut live = LiveHome::start(
+        &client,
+        EventSubscription::all_locations(),
+        LiveOptions::default().reconcile_every(None),
+    )
+    .await?;
+    let before = live.metrics().events;
+    sim.start_activity(Activity {
+        seed: 2,
+        ..activity
+    });
+    let started = Instant::now();
+    while started.elapsed().as_secs_f64() < SECONDS {
+        let _ = tokio::time::timeout(Duration::from_millis(100), live.next()).await;
+    }
+    sim.stop_activity();
+    let applied = (live.metrics().events - before) as f64 / started.elapsed().as_secs_f64();
+    live.close().await;
+
+    let percentile = |p: f64| {
+        let mut sorted = delays.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted
+            .get(((sorted.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    println!("| measure | value |");
+    println!("|---|---:|");
+    println!("| events published by the simulator (first run) | {published} |");
+    println!("| device events decoded per second (raw stream) | {decoded:.0} |");
+    println!("| events applied per second (LiveHome) | {applied:.0} |");
+    println!(
+        "| publish → decoded delay, median / p99 (ms, wall clock) | {:.0} / {:.0} |",
+        percentile(0.5),
+        percentile(0.99)
+    );
+    println!();
+    Ok(())
+}
+
 /// A load of a 1000-device home into each directory format, and an
 /// unchanged re-run into the same directory.
 async fn export_to_files() -> Result<()> {
@@ -384,6 +473,9 @@ async fn main() -> Result<()> {
     }
     if run("export") {
         export_to_files().await?;
+    }
+    if run("events") {
+        event_stream().await?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::auth::store::TokenStore;
 use crate::auth::token::{TOKEN_ENV, Token};
 use crate::auth::{Credentials, Session};
 use crate::error::{Error, ErrorKind};
+use crate::events::StreamConfig;
 use crate::ratelimit::{Limiter, RateLimitPolicy};
 use crate::retry::RetryPolicy;
 use crate::transport::{Metrics, SmartThingsTransport};
@@ -44,6 +45,10 @@ pub struct SmartThings {
     /// whose `send` keeps every detail of a failed call.
     pub(crate) api: smartthings::Client,
     pub(crate) http: reqwest::Client,
+    /// For event streams: no total timeout (a stream lives for hours; a
+    /// read-idle watchdog ends a stalled one).
+    pub(crate) stream_http: reqwest::Client,
+    pub(crate) streams: Arc<StreamConfig>,
     pub(crate) transport: Arc<SmartThingsTransport>,
     /// The most pages one list may take (see [`ClientBuilder::max_pages`]).
     pub(crate) max_pages: u32,
@@ -108,6 +113,8 @@ pub struct ClientBuilder {
     max_pages: u32,
     max_body: u64,
     https_proxy: Option<ProxyUrl>,
+    subscriptions_url: Option<String>,
+    stream_origins: Vec<String>,
 }
 
 /// What the builder was given to authenticate with.
@@ -161,6 +168,8 @@ impl Default for ClientBuilder {
             max_pages: 10_000,
             max_body: crate::transport::DEFAULT_MAX_BODY,
             https_proxy: None,
+            subscriptions_url: None,
+            stream_origins: Vec::new(),
         }
     }
 }
@@ -268,6 +277,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Where event sinks are created (default: `/subscriptions` at the
+    /// root of the base URL's origin, as SmartThings has it).
+    pub fn subscriptions_url(mut self, url: impl Into<String>) -> Self {
+        self.subscriptions_url = Some(url.into());
+        self
+    }
+
+    /// Let the token go to event streams on this origin
+    /// (`http://127.0.0.1:8081` for the simulator). Without it, only `https`
+    /// on `*.api.smartthings.com` receives the token; any other
+    /// registration URL is refused before anything is sent.
+    pub fn allow_stream_origin(mut self, origin: impl Into<String>) -> Self {
+        self.stream_origins.push(origin.into());
+        self
+    }
+
     /// Validate and build.
     pub fn build(self) -> Result<SmartThings, Error> {
         let source = match self.credentials {
@@ -286,15 +311,29 @@ impl ClientBuilder {
         let base = parse_secure_url("base URL", &self.base_url)?;
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::new(ErrorKind::Config, "the user agent is not a valid header"))?;
+        let subscriptions_url = match &self.subscriptions_url {
+            Some(raw) => parse_secure_url("subscriptions URL", raw)?,
+            None => base
+                .join("/subscriptions")
+                .map_err(|e| Error::new(ErrorKind::Config, format!("subscriptions URL: {e}")))?,
+        };
+        let allowed_origins = self
+            .stream_origins
+            .iter()
+            .map(|raw| parse_secure_url("stream origin", raw))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut http = reqwest::Client::builder();
+        let mut stream_http = reqwest::Client::builder();
         if let Some(timeout) = self.connect_timeout {
             http = http.connect_timeout(timeout);
+            stream_http = stream_http.connect_timeout(timeout);
         }
         if let Some(timeout) = self.timeout {
             http = http.timeout(timeout);
         }
         // No proxy from the environment: see `https_proxy`.
         http = http.no_proxy();
+        stream_http = stream_http.no_proxy();
         if let Some(proxy) = &self.https_proxy
             && base.scheme() == "https"
             && !is_loopback(&base)
@@ -306,11 +345,16 @@ impl ClientBuilder {
                     format!("proxy {proxy:?} is not a valid URL"),
                 )
             })?;
-            http = http.proxy(proxy);
+            http = http.proxy(proxy.clone());
+            stream_http = stream_http.proxy(proxy);
         }
         let http = http
             // SmartThings does not redirect; following one could carry the
             // request somewhere the caller never configured.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Config, format!("HTTP client: {e}")))?;
+        let stream_http = stream_http
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::new(ErrorKind::Config, format!("HTTP client: {e}")))?;
@@ -343,6 +387,11 @@ impl ClientBuilder {
         Ok(SmartThings {
             api,
             http,
+            stream_http,
+            streams: Arc::new(StreamConfig {
+                subscriptions_url,
+                allowed_origins,
+            }),
             transport,
             max_pages: self.max_pages,
         })

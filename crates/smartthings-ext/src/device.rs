@@ -81,12 +81,10 @@ pub enum HealthState {
 
 impl From<&DeviceHealth> for Health {
     fn from(health: &DeviceHealth) -> Self {
-        let state = match health.state.as_ref().map(ToString::to_string).as_deref() {
-            Some("ONLINE") => HealthState::Online,
-            Some("OFFLINE") => HealthState::Offline,
-            Some("UNKNOWN") | None => HealthState::Unknown,
-            Some(other) => HealthState::Other(other.to_owned()),
-        };
+        let state = health
+            .state
+            .as_ref()
+            .map_or(HealthState::Unknown, |s| HealthState::parse(&s.to_string()));
         Health {
             state,
             last_updated: health.last_updated_date.clone(),
@@ -95,6 +93,16 @@ impl From<&DeviceHealth> for Health {
 }
 
 impl HealthState {
+    /// The state the API spells `state`.
+    pub fn parse(state: &str) -> Self {
+        match state {
+            "ONLINE" => Self::Online,
+            "OFFLINE" => Self::Offline,
+            "UNKNOWN" | "" => Self::Unknown,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
     /// The API's spelling.
     pub fn as_str(&self) -> &str {
         match self {

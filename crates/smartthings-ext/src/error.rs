@@ -43,6 +43,9 @@ pub enum ErrorKind {
     /// `invalid_grant`, or no session is stored): the user must authorise
     /// the app again. Never retried.
     Reauthorize,
+    /// The token already has as many event sinks as SmartThings allows (2);
+    /// the message says what to do.
+    SinkLimit,
     /// The token store could not be read, locked or written. After a
     /// refresh, the new tokens are kept in memory and unused until a save
     /// succeeds.

@@ -7,6 +7,7 @@ mod client;
 mod commands;
 mod device;
 mod error;
+mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 #[allow(
@@ -17,6 +18,7 @@ pub mod fuzzing;
 #[rustfmt::skip] // prettyplease formats it, so that --check compares like with like
 mod generated;
 mod lists;
+mod live;
 mod paginate;
 mod ratelimit;
 mod retry;
@@ -32,8 +34,13 @@ pub use client::{ClientBuilder, SmartThings};
 pub use commands::{Command, CommandResult, CommandStatus};
 pub use device::{DeviceExt, Health, HealthState};
 pub use error::{Error, ErrorKind};
+pub use events::{
+    Control, DeviceEvent, Disconnect, Event, EventStream, EventSubscription, HealthEvent,
+    LifecycleEvent, StreamMetrics,
+};
 pub use generated::builder;
 pub use lists::DeviceQuery;
+pub use live::{Change, ChangeKind, LiveHome, LiveMetrics, LiveOptions, Origin};
 pub use paginate::{ItemStream, ListPage, Listing, collect_all, next_page_url};
 pub use ratelimit::{Limit, RateLimitPolicy, Scope};
 pub use retry::{MAX_SERVER_HINT, RetryPolicy, retry_hint};

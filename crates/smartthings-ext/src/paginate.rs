@@ -319,6 +319,16 @@ impl SmartThings {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .build()
             .map_err(Error::transport)?;
+        self.send_json(request, operation).await
+    }
+
+    /// Send a request through the transport (token, limits, retries) and
+    /// decode its JSON body; an empty body decodes as `null`.
+    pub(crate) async fn send_json<T: DeserializeOwned>(
+        &self,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> Result<T, Error> {
         let (result, record) = recorded(async {
             let response = self
                 .transport
@@ -329,8 +339,8 @@ impl SmartThings {
         .await;
         match result {
             Ok(body) if record.error_body.is_none() && record.local.is_none() => {
-                serde_json::from_slice(&body)
-                    .map_err(|e| failed(record, || Error::decode(&body, e)))
+                let body: &[u8] = if body.is_empty() { b"null" } else { &body };
+                serde_json::from_slice(body).map_err(|e| failed(record, || Error::decode(body, e)))
             }
             Ok(_) => Err(failed(record, || {
                 Error::new(ErrorKind::Http, "the server refused the request")

@@ -79,6 +79,8 @@ pub struct Home {
     pub apps: IndexMap<String, Value>,
     /// Capability definitions.
     pub capabilities: Vec<Value>,
+    /// State changes not yet published to the event stream.
+    pub(crate) pending: Vec<crate::stream::StateChange>,
 }
 
 const TS: &str = "2026-04-28T18:45:19.820Z";

@@ -62,6 +62,7 @@ mod home;
 mod limits;
 mod oauth;
 mod server;
+mod stream;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -76,6 +77,7 @@ pub use faults::{FaultPlan, FaultRates, HOSTILE_HINTS};
 pub use home::{Home, MAX_DEVICES_PER_LOCATION, MAX_LOCATIONS, SimDevice};
 pub use oauth::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OAuthConfig, OAuthStats};
 pub use server::{API_PREFIX, Config, ExecutedCommand, LogEntry, MAX_PAGE, PagingQuirks, Stats};
+pub use stream::{Activity, EventsConfig, PublishedEvent, StreamFault, StreamStats};
 
 use server::{Dropper, Sim};
 
@@ -102,8 +104,20 @@ impl Simulator {
             .with_context(|| format!("cannot listen on {addr}"))?;
         let addr = listener.local_addr()?;
         let sim = Arc::new(Sim::new(home, config, format!("http://{addr}")));
+        // The event stream on a second port: another origin, as
+        // SmartThings' registration URLs are on another host.
+        let streams = TcpListener::bind((addr.ip(), 0))
+            .await
+            .context("cannot listen for the event stream")?;
+        *sim.stream_origin.lock().expect("stream origin") =
+            format!("http://{}", streams.local_addr()?);
         let stop = Arc::new(Notify::new());
-        tokio::spawn(serve(listener, sim.clone(), stop.clone()));
+        tokio::spawn(serve(listener, server::router(sim.clone()), stop.clone()));
+        tokio::spawn(serve(
+            streams,
+            server::stream_router(sim.clone()),
+            stop.clone(),
+        ));
         Ok(Self { sim, addr, stop })
     }
 
@@ -176,6 +190,58 @@ impl Simulator {
         self.sim.commands.lock().expect("commands").clone()
     }
 
+    /// The event stream listener's origin, e.g. `http://127.0.0.1:PORT`
+    /// (sinks' registration URLs point there).
+    pub fn stream_origin(&self) -> String {
+        self.sim
+            .stream_origin
+            .lock()
+            .expect("stream origin")
+            .clone()
+    }
+
+    /// Where sinks are created: `/subscriptions` at the API's root.
+    pub fn subscriptions_url(&self) -> String {
+        format!("{}/subscriptions", self.origin())
+    }
+
+    /// Start random activity (replacing any running): attribute changes and
+    /// health flips, each published to the event stream.
+    pub fn start_activity(&self, activity: Activity) {
+        self.sim.start_activity(activity);
+    }
+
+    /// Stop the random activity; the changes it made stay.
+    pub fn stop_activity(&self) {
+        self.sim.stop_activity();
+    }
+
+    /// Apply a fault to every open event stream; how many it hit.
+    pub fn stream_fault(&self, fault: StreamFault) -> usize {
+        self.sim.sinks.lock().expect("sinks").fault(&fault)
+    }
+
+    /// The event stream's counters.
+    pub fn stream_stats(&self) -> StreamStats {
+        self.sim.sinks.lock().expect("sinks").stats()
+    }
+
+    /// Every event published so far (the last million), with how many
+    /// streams it reached and how many matching sinks missed it.
+    pub fn published_events(&self) -> Vec<PublishedEvent> {
+        self.sim.sinks.lock().expect("sinks").published()
+    }
+
+    /// Add a device; a lifecycle `CREATE` event is published.
+    pub fn add_device(&self, device: SimDevice) {
+        self.sim.add_device(device);
+    }
+
+    /// Remove a device; a lifecycle `DELETE` event is published.
+    pub fn remove_device(&self, device_id: &str) -> bool {
+        self.sim.remove_device(device_id)
+    }
+
     /// Read or change the home while the simulator runs.
     pub fn with_home<T>(&self, f: impl FnOnce(&mut Home) -> T) -> T {
         f(&mut self.sim.home.lock().expect("home"))
@@ -184,14 +250,14 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
+        self.sim.stop_activity();
         self.stop.notify_waiters();
     }
 }
 
 /// Accept loop: one hyper connection per socket, each able to be dropped
 /// mid-request by the fault layer.
-async fn serve(listener: TcpListener, sim: Arc<Sim>, stop: Arc<Notify>) {
-    let app = server::router(sim);
+async fn serve(listener: TcpListener, app: axum::Router, stop: Arc<Notify>) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,

@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Parser;
 use smartthings_sim::{
-    Config, DEFAULT_TOKEN, FaultPlan, FaultRates, Home, OAuthConfig, PagingQuirks, Simulator,
+    Activity, Config, DEFAULT_TOKEN, EventsConfig, FaultPlan, FaultRates, Home, OAuthConfig,
+    PagingQuirks, Simulator,
 };
 
 /// A local SmartThings API for demos, tests and fault drills.
@@ -17,6 +18,9 @@ use smartthings_sim::{
     after_help = "Examples:\n  smartthings-sim                      # the demo home on a random port\n  smartthings-sim --port 8080 --locations 5 --devices 1000 --seed 7\n  smartthings-sim --recorded ./capture --faults 0.1\n  smartthings-sim --drops-after 0.05 --fault executeDeviceCommands:stall=0.1 --stall-ms 5000\n  smartthings-sim --error-pages 0.05 --paging-quirk page-cap=50 --paging-quirk relative-next-links\n  smartthings-sim --access-token-lifetime 60 --fault oauthToken:server-error=0.2   # exercise token refresh"
 )]
 struct Args {
+    /// Random activity published to event streams: DEVICES:CHANGES_PER_SECOND.
+    #[arg(long)]
+    activity: Option<String>,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -212,6 +216,7 @@ async fn main() -> Result<()> {
             revoke_family_on_reuse: !args.keep_family_on_reuse,
             ..OAuthConfig::default()
         },
+        events: EventsConfig::default(),
     };
     let sim = Simulator::bind(SocketAddr::from(([127, 0, 0, 1], args.port)), home, config).await?;
     println!("SmartThings simulator: {devices} devices");
@@ -222,6 +227,24 @@ async fn main() -> Result<()> {
     println!("  OAuth client:    {client_id} (secret {client_secret})");
     println!("  OAuth token:     {}", sim.token_url());
     println!("  OAuth authorize: {}", sim.authorize_url());
+    println!("  event sinks:     {}", sim.subscriptions_url());
+    println!(
+        "  event streams:   {} (allow it: st --stream-origin)",
+        sim.stream_origin()
+    );
+    if let Some(spec) = &args.activity {
+        let (devices, rate) = spec
+            .split_once(':')
+            .and_then(|(d, r)| Some((d.parse().ok()?, r.parse().ok()?)))
+            .ok_or_else(|| anyhow::anyhow!("--activity {spec:?}: expected DEVICES:RATE"))?;
+        sim.start_activity(Activity {
+            devices,
+            events_per_second: rate,
+            health_fraction: 0.02,
+            seed: args.seed,
+        });
+        println!("  activity:        {rate} changes/s over {devices} devices");
+    }
     println!(
         "Try: SMARTTHINGS_TOKEN={} st --base-url {} devices",
         sim.token(),

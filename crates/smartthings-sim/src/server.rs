@@ -18,6 +18,7 @@ mod respond;
 mod rooms;
 mod rules;
 mod scenes;
+mod stream;
 mod subscriptions;
 
 use std::collections::BTreeMap;
@@ -92,6 +93,8 @@ pub struct Stats {
     pub faults: u64,
     /// OAuth: codes, grants, rotations, reuse and expired tokens.
     pub oauth: OAuthStats,
+    /// The event stream's counters.
+    pub events: crate::stream::StreamStats,
 }
 
 /// How the simulator behaves.
@@ -112,6 +115,8 @@ pub struct Config {
     pub paging: PagingQuirks,
     /// The OAuth 2 server beside the static tokens.
     pub oauth: OAuthConfig,
+    /// The event stream: `welcome` period, sink limit and lifetime.
+    pub events: crate::stream::EventsConfig,
 }
 
 /// Ways a server gets paging wrong, each off by default.
@@ -144,6 +149,7 @@ impl Default for Config {
             stall: std::time::Duration::from_secs(30),
             paging: PagingQuirks::default(),
             oauth: OAuthConfig::default(),
+            events: crate::stream::EventsConfig::default(),
         }
     }
 }
@@ -156,6 +162,12 @@ pub struct Sim {
     limiter: Mutex<Limiter>,
     faults: Mutex<fastrand::Rng>,
     oauth: Mutex<Registry>,
+    /// Event sinks and their stream connections.
+    pub(crate) sinks: crate::stream::Shared,
+    /// The stream listener's origin, known once it is bound.
+    pub(crate) stream_origin: Mutex<String>,
+    /// The random activity, while it runs.
+    pub(crate) activity: Mutex<Option<crate::stream::Running>>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) log: Mutex<Vec<LogEntry>>,
     pub(crate) commands: Mutex<Vec<ExecutedCommand>>,
@@ -170,6 +182,12 @@ impl Sim {
             limiter: Mutex::new(Limiter::new(config.time_scale, config.rate_limits)),
             faults: Mutex::new(fastrand::Rng::with_seed(config.faults.seed)),
             oauth: Mutex::new(Registry::new(&config.oauth, config.time_scale)),
+            sinks: Arc::new(Mutex::new(crate::stream::Sinks::new(
+                config.events.clone(),
+                config.time_scale,
+            ))),
+            stream_origin: Mutex::default(),
+            activity: Mutex::default(),
             config,
             origin,
             stats: Mutex::default(),
@@ -184,11 +202,12 @@ impl Sim {
     pub(crate) fn stats(&self) -> Stats {
         let mut stats = self.stats.lock().expect("stats").clone();
         stats.oauth = self.oauth.lock().expect("oauth").stats.clone();
+        stats.events = self.sinks.lock().expect("sinks").stats();
         stats
     }
 
     /// A new id for a created resource: a sequence, so runs repeat.
-    fn new_id(&self, kind: u16) -> String {
+    pub(crate) fn new_id(&self, kind: u16) -> String {
         let n = self.ids.fetch_add(1, Ordering::Relaxed) + 1;
         format!("5e1a0000-{kind:04x}-4000-8000-{n:012x}")
     }
@@ -246,9 +265,40 @@ pub(crate) fn router(sim: Shared) -> Router {
             (sim.clone(), Arc::new(oauth_operations)),
             pipeline::observe,
         ));
+    let (sinks, sink_operations) = stream::sink_routes(Api::new()).into_parts();
+    let sinks = sinks
+        .route_layer(middleware::from_fn_with_state(
+            sim.clone(),
+            pipeline::inject,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            sim.clone(),
+            pipeline::authenticate,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            (sim.clone(), Arc::new(sink_operations)),
+            pipeline::observe,
+        ));
     Router::new()
         .nest(API_PREFIX, api)
         .merge(oauth)
+        .merge(sinks)
         .merge(introspection::routes())
+        .with_state(sim)
+}
+
+/// The second listener's router: event streams, on another origin than the
+/// API, as SmartThings' registration URLs are.
+pub(crate) fn stream_router(sim: Shared) -> Router {
+    let (streams, operations) = stream::stream_routes(Api::new()).into_parts();
+    streams
+        .route_layer(middleware::from_fn_with_state(
+            sim.clone(),
+            pipeline::authenticate,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            (sim.clone(), Arc::new(operations)),
+            pipeline::observe,
+        ))
         .with_state(sim)
 }

@@ -11,6 +11,7 @@ use super::pipeline::Seq;
 use super::respond::{Refusal, not_found, ok, request_id, unprocessable};
 use super::{ExecutedCommand, Shared, Sim};
 use crate::home::{Home, capabilities_of};
+use crate::stream::{ChangeKind, StateChange};
 
 pub(super) fn routes(api: Api) -> Api {
     api.post(
@@ -169,8 +170,11 @@ pub(super) fn apply_commands(
         })?;
         planned.push((component, capability, name, args, effects));
     }
-    let timestamp = now();
+    let at = chrono::Utc::now();
+    let timestamp = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let location_id = device.location_id().to_owned();
     let mut executed = Vec::new();
+    let mut changes = Vec::new();
     for (component, capability, name, args, effects) in planned {
         for (attribute, value, unit) in effects {
             let mut state = json!({"value": value, "timestamp": timestamp});
@@ -178,9 +182,22 @@ pub(super) fn apply_commands(
                 state["unit"] = json!(unit);
             }
             device.status["components"][&component][&capability][attribute] = state;
+            changes.push(StateChange {
+                device_id: device_id.to_owned(),
+                location_id: location_id.clone(),
+                kind: ChangeKind::Attribute {
+                    component: component.clone(),
+                    capability: capability.clone(),
+                    attribute: attribute.to_owned(),
+                    value,
+                    unit: unit.map(str::to_owned),
+                },
+                time_ms: at.timestamp_millis(),
+            });
         }
         executed.push((component, capability, name, args));
     }
+    home.pending.extend(changes);
     Ok(executed)
 }
 
@@ -216,7 +233,9 @@ async fn execute_commands(
     };
     let executed = {
         let mut home = sim.home.lock().expect("home");
-        match apply_commands(&mut home, &id, commands) {
+        let applied = apply_commands(&mut home, &id, commands);
+        sim.publish_changes(&mut home);
+        match applied {
             Ok(executed) => executed,
             Err(refusal) => return refusal.into_response(),
         }

@@ -29,6 +29,11 @@ const INJECTED_RETRY_MS: u64 = 250;
 #[derive(Clone, Copy)]
 pub(super) struct Seq(pub(super) u64);
 
+/// Who the request speaks for (a static token, or an OAuth token family),
+/// for handlers that keep per-principal state (event sinks).
+#[derive(Clone)]
+pub(super) struct Principal(pub(super) String);
+
 /// The operation id of a request, for the layers inside `observe`.
 #[derive(Clone, Copy)]
 struct Operation(&'static str);
@@ -132,6 +137,7 @@ pub(super) async fn authenticate(
     ];
     let mut response = if verdict.allowed {
         request.extensions_mut().insert(verdict);
+        request.extensions_mut().insert(Principal(principal));
         next.run(request).await
     } else {
         sim.stats.lock().expect("stats").throttled += 1;

@@ -62,5 +62,6 @@ async fn execute_scene(
             log_commands(&sim, seq, &device_id, executed);
         }
     }
+    sim.publish_changes(&mut home);
     ok(json!({"status": "success"}))
 }
