@@ -170,7 +170,10 @@ async fn drill_live_home_equals_the_truth_after_drops_stalls_silences_and_goodby
         hit += sim.stream_fault(fault);
         // A half-open stream is noticed only by the watchdog: let it.
         while half_open && live.metrics().stalls == stalls {
-            assert!(Instant::now() < deadline + Duration::from_secs(10), "no stall seen");
+            assert!(
+                Instant::now() < deadline + Duration::from_secs(10),
+                "no stall seen"
+            );
             drain(&mut live, &seen).await;
         }
     }
