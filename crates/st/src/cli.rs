@@ -50,6 +50,11 @@ pub struct Global {
     /// API root.
     #[arg(long, global = true, env = "SMARTTHINGS_BASE_URL")]
     pub base_url: Option<String>,
+    /// Also send the token to event streams on this origin (a local
+    /// simulator's, e.g. http://127.0.0.1:8081); SmartThings' own stream
+    /// hosts need nothing.
+    #[arg(long, global = true, env = "SMARTTHINGS_STREAM_ORIGIN")]
+    pub stream_origin: Option<String>,
     /// Profile of the config file to use.
     #[arg(long, global = true, default_value = "default")]
     pub profile: String,
@@ -162,6 +167,11 @@ pub enum Command {
         #[arg(long)]
         history: bool,
     },
+    /// Tail the home's events as they happen (reconnects by itself; Ctrl-C deletes the sink).
+    #[command(
+        after_help = "Examples:\n  st --demo events\n  st events --location ID --capability switch\n  st events --device ID -o json | jq .value\n\nA terminal gets one line per event; a pipe gets one JSON object per line.\nNeeds the `sse` scope with an OAuth session."
+    )]
+    Events(EventsArgs),
     /// Log in with an OAuth app (lasting access; a personal access token lasts 24 hours).
     #[command(
         after_help = "Examples:\n  st login --client-id ID --client-secret SECRET --redirect-uri http://127.0.0.1:8765/callback\n  SMARTTHINGS_CLIENT_SECRET=... st login --client-id ID --redirect-uri https://example.com/cb --no-browser\n\nThe app is one you created (an \"API Access\" app, see the README): its client id,\nsecret and registered redirect URI. A loopback redirect URI is received here;\nany other one: paste the URL the browser was sent to. The session is stored\nbeside the config file (readable by you only) and refreshed by every command."
@@ -181,6 +191,22 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Only this location's devices.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Only these devices (repeatable).
+    #[arg(long)]
+    pub device: Vec<String>,
+    /// Only device events of this capability (repeatable).
+    #[arg(long)]
+    pub capability: Vec<String>,
+    /// Stop after this many events.
+    #[arg(long)]
+    pub count: Option<u64>,
 }
 
 #[derive(Args, Debug)]

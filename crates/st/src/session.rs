@@ -4,9 +4,9 @@
 
 use anyhow::{Result, bail};
 use smartthings_ext::{FileStore, SmartThings, Token};
-use smartthings_sim::{Home, Simulator};
+use smartthings_sim::{Activity, Home, Simulator};
 
-use crate::cli::{Cli, Format};
+use crate::cli::{Cli, Command, Format};
 use crate::config;
 
 /// A connected client, and the simulator behind it for `--demo`.
@@ -21,9 +21,19 @@ pub async fn connect(cli: &Cli) -> Result<Session> {
     let format = crate::output::format(global);
     if global.demo {
         let simulator = Simulator::start(Home::demo(), smartthings_sim::Config::default()).await?;
+        if matches!(cli.command, Command::Events(_)) {
+            // Something to watch: a few devices changing now and then.
+            simulator.start_activity(Activity {
+                devices: 12,
+                events_per_second: 2.0,
+                health_fraction: 0.05,
+                seed: 1,
+            });
+        }
         let client = SmartThings::builder()
             .token(simulator.token())
             .base_url(simulator.base_url())
+            .allow_stream_origin(simulator.stream_origin())
             .build()?;
         return Ok(Session {
             client,
@@ -53,6 +63,9 @@ pub async fn connect(cli: &Cli) -> Result<Session> {
     };
     if let Some(base) = global.base_url.clone().or(profile.base_url) {
         builder = builder.base_url(base);
+    }
+    if let Some(origin) = &global.stream_origin {
+        builder = builder.allow_stream_origin(origin);
     }
     Ok(Session {
         client: builder.build()?,

@@ -3,6 +3,7 @@
 mod capabilities;
 mod config;
 mod devices;
+mod events;
 mod export;
 mod locations;
 mod login;
@@ -78,6 +79,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             .await
         }
         Command::Capabilities => capabilities::list(c, format).await,
+        Command::Events(args) => events::run(c, format, args).await,
         Command::Snapshot => snapshot::run(c, format).await,
         Command::Export {
             dataset, history, ..
