@@ -370,7 +370,7 @@ async fn event_stream() -> Result<()> {
     }
     sim.stop_activity();
     let applied = (live.metrics().events - before) as f64 / started.elapsed().as_secs_f64();
-    live.close().await;
+    live.stop().await;
 
     let percentile = |p: f64| {
         let mut sorted = delays.clone();

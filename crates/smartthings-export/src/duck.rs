@@ -224,6 +224,51 @@ fn upsert(
     Ok(changed.len())
 }
 
+/// Append one batch of `device_events` rows, in one transaction.
+pub fn append_events(path: &Path, dataset: &str, rows: &[Value]) -> Result<()> {
+    let mut conn =
+        Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let catalog: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
+    let schema = Place {
+        catalog,
+        dataset: dataset.to_owned(),
+    }
+    .schema();
+    let table = &crate::tables::EVENTS;
+    conn.execute_batch(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}; CREATE TABLE IF NOT EXISTS {schema}.{} ({});",
+        table.name,
+        column_list(table.columns)
+    ))?;
+    let names: Vec<String> = table.columns.iter().map(|(n, _, _)| ident(n)).collect();
+    let placeholders: Vec<&str> = table
+        .columns
+        .iter()
+        .map(|(_, kind, _)| match kind {
+            Kind::Timestamp => "CAST(? AS TIMESTAMPTZ)",
+            _ => "?",
+        })
+        .collect();
+    let tx = conn.transaction()?;
+    {
+        let mut insert = tx.prepare(&format!(
+            "INSERT INTO {schema}.{} ({}) VALUES ({})",
+            table.name,
+            names.join(", "),
+            placeholders.join(", ")
+        ))?;
+        for row in rows {
+            let values: Vec<Sql> = table
+                .columns
+                .iter()
+                .map(|(name, kind, _)| sql_value(*kind, &row[*name]))
+                .collect();
+            insert.execute(duckdb::params_from_iter(values))?;
+        }
+    }
+    tx.commit().context("appending device_events")
+}
+
 /// Write one load into the database at `path`.
 pub fn write(path: &Path, run: &Run, rows: &Rows) -> Result<LoadStats> {
     let mut conn =

@@ -183,6 +183,26 @@ fn history_numbers(dir: &Path) -> Vec<i64> {
         .collect()
 }
 
+/// Append one batch of `device_events` rows as the next part file.
+pub(crate) fn append_events(dir: &Path, format: Format, rows: &[Value]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let _lock = lock(dir)?;
+    let events = dir.join(crate::tables::EVENTS.name);
+    std::fs::create_dir_all(&events)
+        .with_context(|| format!("cannot create {}", events.display()))?;
+    let next = std::fs::read_dir(&events)?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name();
+            let number = name.to_str()?.strip_prefix("part-")?.split('.').next()?;
+            number.parse::<u64>().ok()
+        })
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let path = events.join(format!("part-{next:06}.{}", format.extension()));
+    format.write(&path, crate::tables::EVENTS.columns, rows)
+}
+
 /// Write one load into the directory `dir`.
 pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Result<LoadStats> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -26,6 +26,7 @@ pub mod tables;
 #[cfg(feature = "duckdb")]
 mod duck;
 mod files;
+mod follow;
 #[cfg(feature = "parquet")]
 mod parquet_file;
 
@@ -37,6 +38,8 @@ use anyhow::{Result, bail};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use smartthings_ext::{SmartThings, SnapshotOptions, collect_all};
+
+pub use follow::{FollowOptions, FollowSummary, follow};
 
 /// Where a load goes.
 #[derive(Clone, Debug)]
@@ -233,6 +236,23 @@ pub async fn export(
     destination: &Destination,
     options: &ExportOptions,
 ) -> Result<LoadSummary> {
+    Ok(load(client, destination, options).await?.0)
+}
+
+/// What a load read besides the devices, kept by `follow` to write the
+/// home again from the live state.
+pub(crate) struct Context {
+    pub(crate) snapshot: smartthings_ext::Snapshot,
+    pub(crate) rules: Vec<(String, smartthings::types::Rule)>,
+    pub(crate) capabilities: Vec<smartthings::types::CapabilitySummary>,
+}
+
+/// [`export`], keeping what it read.
+pub(crate) async fn load(
+    client: &SmartThings,
+    destination: &Destination,
+    options: &ExportOptions,
+) -> Result<(LoadSummary, Context)> {
     if options.dataset.is_empty()
         || !options
             .dataset
@@ -245,7 +265,7 @@ pub async fn export(
         );
     }
     // Before any request: a format this build lacks fails at once.
-    let sink = destination.sink()?;
+    destination.sink()?;
     let started = std::time::Instant::now();
     let started_at = Utc::now();
     let before = client.metrics().requests;
@@ -257,8 +277,34 @@ pub async fn export(
     let rules = collect_rules(client, &snapshot).await?;
     let capabilities = collect_all(client.capabilities()).await?.items;
     let requests = client.metrics().requests - before;
-    let rows = tables::rows(&snapshot, &rules, &capabilities);
-    let undecoded = snapshot
+    let context = Context {
+        snapshot,
+        rules,
+        capabilities,
+    };
+    let stats = write_home(destination, options, &context, started_at, requests)?;
+    Ok((
+        LoadSummary {
+            stats,
+            requests,
+            duration: started.elapsed(),
+            destination: destination.path().display().to_string(),
+        },
+        context,
+    ))
+}
+
+/// Write the home `context` holds as one load.
+pub(crate) fn write_home(
+    destination: &Destination,
+    options: &ExportOptions,
+    context: &Context,
+    started_at: DateTime<Utc>,
+    requests: u64,
+) -> Result<LoadStats> {
+    let rows = tables::rows(&context.snapshot, &context.rules, &context.capabilities);
+    let undecoded = context
+        .snapshot
         .invalid
         .iter()
         .filter_map(|item| item.raw.get("deviceId")?.as_str().map(str::to_owned))
@@ -270,17 +316,28 @@ pub async fn export(
         requests,
         undecoded,
     };
-    let stats = match sink {
-        Sink::Files(dir, format) => files::write(dir, format, &run, &rows)?,
+    match destination.sink()? {
+        Sink::Files(dir, format) => files::write(dir, format, &run, &rows),
         #[cfg(feature = "duckdb")]
-        Sink::DuckDb(path) => duck::write(path, &run, &rows)?,
-    };
-    Ok(LoadSummary {
-        stats,
-        requests,
-        duration: started.elapsed(),
-        destination: destination.path().display().to_string(),
-    })
+        Sink::DuckDb(path) => duck::write(path, &run, &rows),
+    }
+}
+
+/// Append `device_events` rows.
+#[cfg_attr(not(feature = "duckdb"), allow(unused_variables))]
+pub(crate) fn append_events(
+    destination: &Destination,
+    options: &ExportOptions,
+    rows: &[Value],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match destination.sink()? {
+        Sink::Files(dir, format) => files::append_events(dir, format, rows),
+        #[cfg(feature = "duckdb")]
+        Sink::DuckDb(path) => duck::append_events(path, &options.dataset, rows),
+    }
 }
 
 /// Every rule of every location (rules are listed per location).

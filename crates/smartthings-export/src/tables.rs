@@ -111,6 +111,84 @@ pub const LOADS: Table = Table {
     key: &["load_id"],
 };
 
+/// Every change `--follow` applied, appended batch by batch (DuckDB: a
+/// table; files: `device_events/part-NNNNNN.<ext>`).
+pub const EVENTS: Table = Table {
+    name: "device_events",
+    columns: &[
+        ("device_id", Kind::Text, "device id"),
+        ("kind", Kind::Text, "attribute, health, added or removed"),
+        ("component", Kind::Text, "component id (attribute changes)"),
+        (
+            "capability",
+            Kind::Text,
+            "capability id (attribute changes)",
+        ),
+        (
+            "attribute",
+            Kind::Text,
+            "attribute name (attribute changes)",
+        ),
+        (
+            "value_json",
+            Kind::Json,
+            "the new value as JSON (the health state for health changes)",
+        ),
+        (
+            "previous_json",
+            Kind::Json,
+            "the value before, as JSON, if known",
+        ),
+        (
+            "origin",
+            Kind::Text,
+            "stream (delivered by the event stream) or reconciled (found by re-reading the home)",
+        ),
+        ("received_at", Kind::Timestamp, "when the export learnt it"),
+        ("batch", Kind::Integer, "the follow batch that wrote it"),
+    ],
+    key: &[],
+};
+
+/// One change as a `device_events` row.
+pub fn event_row(change: &smartthings_ext::Change, at: DateTime<Utc>, batch: i64) -> Value {
+    use smartthings_ext::{ChangeKind, Origin};
+    let origin = match change.origin {
+        Origin::Stream => "stream",
+        Origin::Reconciled => "reconciled",
+    };
+    let json_text = |v: &Value| Value::String(v.to_string());
+    let mut row = json!({
+        "device_id": change.device_id, "kind": null, "component": null, "capability": null,
+        "attribute": null, "value_json": null, "previous_json": null, "origin": origin,
+        "received_at": stamp(at), "batch": batch,
+    });
+    match &change.kind {
+        ChangeKind::Attribute {
+            component,
+            capability,
+            attribute,
+            value,
+            previous,
+        } => {
+            row["kind"] = json!("attribute");
+            row["component"] = json!(component);
+            row["capability"] = json!(capability);
+            row["attribute"] = json!(attribute);
+            row["value_json"] = json_text(value);
+            row["previous_json"] = previous.as_ref().map_or(Value::Null, json_text);
+        }
+        ChangeKind::Health { state } => {
+            row["kind"] = json!("health");
+            row["value_json"] = json_text(&json!(state.as_str()));
+        }
+        ChangeKind::Added => row["kind"] = json!("added"),
+        ChangeKind::Removed => row["kind"] = json!("removed"),
+        _ => row["kind"] = json!("other"),
+    }
+    row
+}
+
 /// Where `--history` keeps the status rows each load found new or changed.
 pub const HISTORY: &str = "device_status_history";
 

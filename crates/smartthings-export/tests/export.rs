@@ -485,3 +485,80 @@ async fn a_database_from_before_a_loads_column_gains_it() {
         0
     );
 }
+
+/// `--follow` into DuckDB: every change is a `device_events` row, and the
+/// final `device_status` holds, for every attribute an event changed, the
+/// value of its last event.
+#[cfg(feature = "duckdb")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_appends_every_change_and_keeps_device_status_current() {
+    use smartthings_export::{FollowOptions, follow};
+    use smartthings_ext::EventSubscription;
+    use smartthings_sim::Activity;
+
+    let config = Config {
+        rate_limits: false,
+        ..Config::default()
+    };
+    let sim = Simulator::start(Home::demo(), config).await.unwrap();
+    let c = smartthings_ext::SmartThings::builder()
+        .token(sim.token())
+        .base_url(sim.base_url())
+        .allow_stream_origin(sim.stream_origin())
+        .build()
+        .unwrap();
+    sim.start_activity(Activity {
+        devices: 12,
+        events_per_second: 300.0,
+        health_fraction: 0.0,
+        seed: 4,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("home.duckdb");
+    let destination = Destination::DuckDb(db.clone());
+    let summary = follow(
+        &c,
+        &destination,
+        &ExportOptions::default(),
+        EventSubscription::all_locations(),
+        FollowOptions::default().max_changes(Some(150)),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    sim.stop_activity();
+    assert!(summary.changes >= 150, "{summary}");
+    assert_eq!(
+        sim.stream_stats().sinks_active,
+        0,
+        "the sink was left behind"
+    );
+
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(
+        count(&conn, &format!("SELECT count(*) FROM {DS}.device_events")),
+        summary.changes as i64
+    );
+    // The last event of each attribute is what device_status holds.
+    let mismatches = count(
+        &conn,
+        &format!(
+            "WITH last AS (
+                SELECT device_id, component, capability, attribute,
+                       arg_max(value_json, batch * 1000000 + rowid) AS value_json
+                FROM {DS}.device_events WHERE kind = 'attribute'
+                GROUP BY ALL)
+             SELECT count(*) FROM last JOIN {DS}.device_status s
+               ON s.device_id = last.device_id AND s.component_id = last.component
+              AND s.capability_id = last.capability AND s.attribute = last.attribute
+             WHERE s.value_json != last.value_json"
+        ),
+    );
+    assert_eq!(mismatches, 0);
+    let loads = count(&conn, &format!("SELECT count(*) FROM {DS}.loads"));
+    assert_eq!(
+        loads as u64,
+        summary.batches + 1,
+        "one load per batch, plus the first"
+    );
+}

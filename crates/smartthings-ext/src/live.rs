@@ -241,8 +241,11 @@ impl LiveHome {
         self.failure.read().ok()?.clone()
     }
 
-    /// Stop, and delete the event sink (best effort).
-    pub async fn close(mut self) {
+    /// Stop following, and delete the event sink (best effort). The
+    /// changes already found can still be read: the stream yields them,
+    /// then ends; the state no longer moves, so it and the changes read
+    /// agree.
+    pub async fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -291,7 +291,7 @@ async fn drill_live_home_equals_the_truth_after_drops_stalls_silences_and_goodby
     );
 
     // No sink leaked, and the record is empty.
-    live.close().await;
+    live.stop().await;
     assert_eq!(sim.stream_stats().sinks_active, 0, "a sink leaked");
     let left: Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
     assert_eq!(left["sinks"], serde_json::json!([]));

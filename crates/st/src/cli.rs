@@ -148,7 +148,7 @@ pub enum Command {
     Snapshot,
     /// Load the home into DuckDB (or Parquet / JSON Lines files), incrementally.
     #[command(
-        after_help = "Examples:\n  st --demo export --format parquet --to ./home-parquet\n  st export --dataset my_home --history\n  st export --to home.duckdb          # a build with `--features duckdb`\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\"\n  or: duckdb -c \"SELECT * FROM 'home-parquet/devices.parquet'\""
+        after_help = "Examples:\n  st --demo export --format parquet --to ./home-parquet\n  st export --dataset my_home --history\n  st export --to home.duckdb          # a build with `--features duckdb`\n  st export --format parquet --to ./home --follow   # then keep it current from the event stream\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\"\n  or: duckdb -c \"SELECT * FROM 'home-parquet/devices.parquet'\""
     )]
     Export {
         /// The database file, or the directory for parquet and jsonl
@@ -166,6 +166,17 @@ pub enum Command {
         /// Keep a history row each time an attribute's value or timestamp changes.
         #[arg(long)]
         history: bool,
+        /// After the load, keep the destination current from the event
+        /// stream: every change appended to `device_events`, `device_status`
+        /// rewritten batch by batch; Ctrl-C stops.
+        #[arg(long)]
+        follow: bool,
+        /// With --follow: only this location's events.
+        #[arg(long, requires = "follow")]
+        location: Option<String>,
+        /// With --follow: stop after this many changes.
+        #[arg(long, requires = "follow")]
+        count: Option<u64>,
     },
     /// Tail the home's events as they happen (reconnects by itself; Ctrl-C deletes the sink).
     #[command(

@@ -21,7 +21,10 @@ pub async fn connect(cli: &Cli) -> Result<Session> {
     let format = crate::output::format(global);
     if global.demo {
         let simulator = Simulator::start(Home::demo(), smartthings_sim::Config::default()).await?;
-        if matches!(cli.command, Command::Events(_)) {
+        if matches!(
+            cli.command,
+            Command::Events(_) | Command::Export { follow: true, .. }
+        ) {
             // Something to watch: a few devices changing now and then.
             simulator.start_activity(Activity {
                 devices: 12,

@@ -5,8 +5,8 @@ use std::path::Path;
 use anyhow::Result;
 use comfy_table::Table;
 use serde_json::json;
-use smartthings_export::{Destination, ExportOptions};
-use smartthings_ext::SmartThings;
+use smartthings_export::{Destination, ExportOptions, FollowOptions};
+use smartthings_ext::{EventSubscription, SmartThings};
 
 use super::{UsageError, progress_bar};
 use crate::cli::{ExportFormat, Format};
@@ -55,6 +55,7 @@ pub(super) async fn run(
     destination: &Destination,
     dataset: &str,
     history: bool,
+    follow: Option<Follow>,
 ) -> Result<()> {
     let bar = progress_bar();
     let mut options = ExportOptions::default().dataset(dataset).history(history);
@@ -64,6 +65,9 @@ pub(super) async fn run(
             bar.set_length(total);
             bar.set_position(done);
         });
+    }
+    if let Some(follow) = follow {
+        return run_follow(c, format, destination, &options, follow, bar).await;
     }
     let summary = smartthings_export::export(c, destination, &options).await?;
     if let Some(bar) = bar {
@@ -82,6 +86,56 @@ pub(super) async fn run(
             crate::output::line(&summary)?;
             Ok(())
         }
+        _ => emit(format, &value, Table::new),
+    }
+}
+
+/// `--follow`: what to stream after the load.
+pub(super) struct Follow {
+    pub(super) location: Option<String>,
+    pub(super) count: Option<u64>,
+}
+
+/// Load, then keep the destination current from the event stream until
+/// Ctrl-C (or `--count` changes).
+async fn run_follow(
+    c: &SmartThings,
+    format: Format,
+    destination: &Destination,
+    options: &ExportOptions,
+    follow: Follow,
+    bar: Option<indicatif::ProgressBar>,
+) -> Result<()> {
+    let subscription = match &follow.location {
+        Some(location) => EventSubscription::location(location),
+        None => EventSubscription::all_locations(),
+    };
+    eprintln!(
+        "following the event stream into {} (Ctrl-C stops)",
+        destination.path().display()
+    );
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let summary = smartthings_export::follow(
+        c,
+        destination,
+        options,
+        subscription,
+        FollowOptions::default().max_changes(follow.count),
+        stop,
+    )
+    .await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let value = json!({
+        "devices": summary.initial.stats.devices, "changes": summary.changes,
+        "streamed": summary.streamed, "reconciled": summary.reconciled,
+        "batches": summary.batches, "destination": summary.initial.destination,
+    });
+    match format {
+        Format::Table => crate::output::line(&summary),
         _ => emit(format, &value, Table::new),
     }
 }

@@ -82,10 +82,19 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Events(args) => events::run(c, format, args).await,
         Command::Snapshot => snapshot::run(c, format).await,
         Command::Export {
-            dataset, history, ..
+            dataset,
+            history,
+            follow,
+            location,
+            count,
+            ..
         } => {
             let destination = destination.as_ref().expect("resolved above");
-            export::run(c, format, destination, dataset, *history).await
+            let follow = follow.then(|| export::Follow {
+                location: location.clone(),
+                count: *count,
+            });
+            export::run(c, format, destination, dataset, *history, follow).await
         }
         Command::Config { .. }
         | Command::Completions { .. }
