@@ -2,6 +2,8 @@
 //! rule for the stream host, the read-idle watchdog, goodbye and drops,
 //! the sink limit and leaked sinks, and sinks deleted on close.
 
+mod support;
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -10,6 +12,7 @@ use smartthings_ext::{
     RateLimitPolicy, SmartThings,
 };
 use smartthings_sim::{Config, EventsConfig, Home, Simulator, StreamFault};
+use support::sinks::leak_two_sinks;
 
 async fn simulator() -> Simulator {
     let config = Config {
@@ -162,30 +165,6 @@ async fn stalls_goodbyes_and_drops_reconnect_on_a_new_sink() {
     assert_eq!(metrics.sinks_created, 4);
     events.close().await;
     assert_eq!(sim.stream_stats().sinks_active, 0);
-}
-
-/// Two sinks leaked by an earlier run fill the limit.
-async fn leak_two_sinks(sim: &Simulator) -> Vec<String> {
-    let http = reqwest::Client::new();
-    let mut ids = Vec::new();
-    for _ in 0..2 {
-        let created: serde_json::Value = http
-            .post(sim.subscriptions_url())
-            .bearer_auth(sim.token())
-            .json(&serde_json::json!({
-                "name": "leaked", "version": 20250122, "clientDeviceId": "iapp_old",
-                "subscriptionFilters": [{"type": "LOCATIONIDS", "value": ["ALL"],
-                    "eventType": ["DEVICE_EVENT"]}]
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.push(created["subscriptionId"].as_str().unwrap().to_owned());
-    }
-    ids
 }
 
 #[tokio::test]

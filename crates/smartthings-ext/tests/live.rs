@@ -5,6 +5,8 @@
 //! attribute, every change the stream did not deliver was reported once as
 //! reconciled, and no sink is left behind.
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use smartthings_ext::{
     ChangeKind, EventSubscription, LiveHome, LiveOptions, Origin, RateLimitPolicy, SmartThings,
 };
 use smartthings_sim::{Activity, Config, EventsConfig, Home, Simulator, StreamFault};
+use support::sinks::leak_two_sinks;
 
 const DEVICES: usize = 1_000;
 
@@ -61,29 +64,6 @@ fn live_values(home: &LiveHome) -> Values {
         }
     }
     values
-}
-
-async fn leak_two_sinks(sim: &Simulator) -> Vec<String> {
-    let http = reqwest::Client::new();
-    let mut ids = Vec::new();
-    for _ in 0..2 {
-        let created: Value = http
-            .post(sim.subscriptions_url())
-            .bearer_auth(sim.token())
-            .json(&serde_json::json!({
-                "name": "leaked", "version": 20250122, "clientDeviceId": "iapp_drill",
-                "subscriptionFilters": [{"type": "LOCATIONIDS", "value": ["ALL"],
-                    "eventType": ["DEVICE_EVENT"]}]
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.push(created["subscriptionId"].as_str().unwrap().to_owned());
-    }
-    ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

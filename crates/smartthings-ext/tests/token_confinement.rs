@@ -5,28 +5,13 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::json;
 use smartthings_ext::{ErrorKind, SmartThings};
+use support::oauth::Captured;
 use support::{Reply, TOKEN, client, scripted};
 
 fn device(id: &str) -> serde_json::Value {
     json!({"deviceId": id, "label": format!("Device {id}"), "type": "VIPER"})
-}
-
-/// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test]

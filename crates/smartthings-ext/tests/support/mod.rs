@@ -5,6 +5,7 @@
 #![allow(dead_code, reason = "each test binary uses a part of it")]
 
 pub mod oauth;
+pub mod sinks;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
