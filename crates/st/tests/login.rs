@@ -315,8 +315,9 @@ async fn st_killed_at_random_points_never_leaves_the_session_empty_or_unparseabl
         runs.push(started.elapsed());
     }
     runs.sort();
-    // A little past a typical run, so that some kills land after the save.
-    let span = runs[1].mul_f64(1.1).as_micros() as u64;
+    // Within the fastest run: most kills interrupt it, and the random
+    // points fall before, during and after the refresh and its save.
+    let span = runs[0].as_micros() as u64;
     let mut rng = fastrand::Rng::with_seed(7);
     let (mut interrupted, mut rotated) = (0, 0);
     for cycle in 0..50 {
@@ -348,10 +349,11 @@ async fn st_killed_at_random_points_never_leaves_the_session_empty_or_unparseabl
     }
     eprintln!("50 cycles within {runs:?}: {interrupted} interrupted, {rotated} saved a rotation");
     assert!(
-        interrupted >= 35,
+        interrupted >= 25,
         "only {interrupted} runs were killed mid-way"
     );
     assert!(rotated >= 1, "no run got as far as saving a rotation");
+    assert!(rotated < 50, "no run was killed before its save");
 }
 
 fn read_session(path: &Path) -> Result<TokenSet, String> {
