@@ -181,6 +181,83 @@ fn upsert(
         }
         appender.flush()?;
     }
+    let names: Vec<String> = table.columns.iter().map(|(n, _, _)| ident(n)).collect();
+    let casts: Vec<String> = table.columns.iter().map(|(n, k, _)| cast(n, *k)).collect();
+    let updates: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|(n, _, _)| !table.key.contains(n))
+        .map(|(n, _, _)| format!("{0} = excluded.{0}", ident(n)))
+        .chain([
+            "content_hash = excluded.content_hash".into(),
+            "updated_at = excluded.updated_at".into(),
+        ])
+        .collect();
+    conn.execute(
+        &format!(
+            "INSERT INTO {schema}.{} ({}, content_hash, first_loaded_at, updated_at) \
+             SELECT {}, content_hash, CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ) FROM {schema}.{} \
+             ON CONFLICT ({}) DO UPDATE SET {}",
+            table.name,
+            names.join(", "),
+            casts.join(", "),
+            ident(&staging),
+            table.key.join(", "),
+            updates.join(", ")
+        ),
+        duckdb::params![at, at],
+    )
+    .with_context(|| format!("upserting into {}", table.name))?;
+    if history && table.name == "device_status" {
+        conn.execute(
+            &format!(
+                "INSERT INTO {schema}.{HISTORY} ({}, {}) SELECT {}, CAST(? AS TIMESTAMPTZ) FROM {schema}.{}",
+                names.join(", "),
+                ident(LOADED_AT.0),
+                casts.join(", "),
+                ident(&staging)
+            ),
+            duckdb::params![at],
+        )?;
+    }
+    conn.execute_batch(&format!("DROP TABLE {schema}.{};", ident(&staging)))?;
+    Ok(changed.len())
+}
+
+/// `INSERT INTO {schema}.{table} (…) VALUES (…)` for every column of
+/// `columns`, timestamps cast from their RFC 3339 text.
+fn insert_sql(schema: &str, table: &str, columns: &[crate::tables::Column]) -> String {
+    let names: Vec<String> = columns.iter().map(|(n, _, _)| ident(n)).collect();
+    let placeholders: Vec<&str> = columns
+        .iter()
+        .map(|(_, kind, _)| match kind {
+            Kind::Timestamp => "CAST(? AS TIMESTAMPTZ)",
+            _ => "?",
+        })
+        .collect();
+    format!(
+        "INSERT INTO {schema}.{table} ({}) VALUES ({})",
+        names.join(", "),
+        placeholders.join(", ")
+    )
+}
+
+/// Append one batch of `device_events` rows, in one transaction.
+pub fn append_events(path: &Path, dataset: &str, rows: &[Value]) -> Result<()> {
+    let mut conn =
+        Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let catalog: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
+    let schema = Place {
+        catalog,
+        dataset: dataset.to_owned(),
+    }
+    .schema();
+    let table = &crate::tables::EVENTS;
+    conn.execute_batch(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}; CREATE TABLE IF NOT EXISTS {schema}.{} ({});",
+        table.name,
+        column_list(table.columns)
+    ))?;
     let tx = conn.transaction()?;
     {
         let mut insert = tx.prepare(&insert_sql(&schema, table.name, table.columns))?;
