@@ -10,7 +10,7 @@ use duckdb::Connection;
 use duckdb::types::Value as Sql;
 use serde_json::Value;
 
-use crate::tables::{HISTORY, Kind, LOADED_AT, LOADS, Rows, TABLES, Table, of, stamp};
+use crate::tables::{EVENTS, HISTORY, Kind, LOADED_AT, LOADS, Rows, TABLES, Table, of, stamp};
 use crate::{LoadStats, Run};
 
 fn ident(name: &str) -> String {
@@ -242,54 +242,34 @@ fn insert_sql(schema: &str, table: &str, columns: &[crate::tables::Column]) -> S
     )
 }
 
-/// Append one batch of `device_events` rows, in one transaction.
-pub fn append_events(path: &Path, dataset: &str, rows: &[Value]) -> Result<()> {
-    let mut conn =
-        Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let catalog: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
-    let schema = Place {
-        catalog,
-        dataset: dataset.to_owned(),
-    }
-    .schema();
-    let table = &crate::tables::EVENTS;
-    conn.execute_batch(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema}; CREATE TABLE IF NOT EXISTS {schema}.{} ({});",
-        table.name,
-        column_list(table.columns)
-    ))?;
-    let tx = conn.transaction()?;
-    {
-        let mut insert = tx.prepare(&insert_sql(&schema, table.name, table.columns))?;
-        for row in rows {
-            let values: Vec<Sql> = table
+/// Insert whole rows, one prepared statement for all of them.
+fn insert(conn: &Connection, schema: &str, table: &Table, rows: &[Value]) -> Result<()> {
+    let mut statement = conn.prepare(&insert_sql(schema, table.name, table.columns))?;
+    for row in rows {
+        statement.execute(duckdb::params_from_iter(
+            table
                 .columns
                 .iter()
-                .map(|(name, kind, _)| sql_value(*kind, &row[*name]))
-                .collect();
-            insert.execute(duckdb::params_from_iter(values))?;
-        }
+                .map(|(name, kind, _)| sql_value(*kind, &row[*name])),
+        ))?;
     }
-    tx.commit().context("appending device_events")
+    Ok(())
 }
 
-/// Write one load into the database at `path`.
-pub fn write(path: &Path, run: &Run, rows: &Rows) -> Result<LoadStats> {
-    let mut conn =
-        Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let catalog: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
-    let place = Place {
-        catalog,
-        dataset: run.dataset.clone(),
-    };
+/// Upsert every table of `rows` and mark the devices no longer listed, in
+/// the caller's transaction.
+fn write_tables(
+    conn: &Connection,
+    place: &Place,
+    run: &Run,
+    rows: &Rows,
+    history: bool,
+) -> Result<LoadStats> {
     let schema = place.schema();
-    conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS {schema};"))?;
-    create_tables(&conn, &schema, run.history)?;
     let at = stamp(run.started_at);
-    let tx = conn.transaction()?;
     let mut stats = LoadStats::default();
     for table in TABLES {
-        let changed = upsert(&tx, &place, table, of(rows, table.name), &at, run.history)?;
+        let changed = upsert(conn, place, table, of(rows, table.name), &at, history)?;
         if table.name == "device_status" {
             stats.changed_status_rows = changed;
         }
@@ -301,13 +281,13 @@ pub fn write(path: &Path, run: &Run, rows: &Rows) -> Result<LoadStats> {
         .filter_map(|d| d["device_id"].as_str().map(str::to_owned))
         .collect();
     let listed: Vec<String> = {
-        let mut statement = tx.prepare(&format!(
+        let mut statement = conn.prepare(&format!(
             "SELECT device_id FROM {schema}.devices WHERE NOT removed"
         ))?;
         let ids = statement.query_map([], |row| row.get::<_, String>(0))?;
         ids.collect::<Result<_, _>>()?
     };
-    let mut mark = tx.prepare(&format!(
+    let mut mark = conn.prepare(&format!(
         "UPDATE {schema}.devices SET removed = true, removed_at = CAST(? AS TIMESTAMPTZ), content_hash = NULL, updated_at = CAST(? AS TIMESTAMPTZ) WHERE device_id = ?"
     ))?;
     // A listed device that did not decode is still there: not removed.
@@ -318,26 +298,87 @@ pub fn write(path: &Path, run: &Run, rows: &Rows) -> Result<LoadStats> {
         mark.execute(duckdb::params![at, at, id])?;
         stats.removed_devices += 1;
     }
-    drop(mark);
     stats.status_rows = of(rows, "device_status").len();
     stats.devices = current.len();
     stats.undecoded_devices = run.undecoded.len();
     stats.locations = of(rows, "locations").len();
-    let load_id: i64 = tx.query_row(
-        &format!("SELECT COALESCE(MAX(load_id), 0) + 1 FROM {schema}.loads"),
-        [],
-        |r| r.get(0),
-    )?;
-    let load = crate::load_row(load_id, run, &stats);
-    tx.execute(
-        &insert_sql(&schema, LOADS.name, LOADS.columns),
-        duckdb::params_from_iter(
-            LOADS
-                .columns
-                .iter()
-                .map(|(name, kind, _)| sql_value(*kind, &load[*name])),
-        ),
-    )?;
-    tx.commit()?;
     Ok(stats)
+}
+
+/// A database open for writing: by one load, or by a load and the follow
+/// batches after it (DuckDB locks the file against other processes while
+/// it is open).
+pub(crate) struct Database {
+    conn: Connection,
+    place: Place,
+    /// `device_events` exists with every column.
+    events_ready: bool,
+}
+
+impl Database {
+    /// Open (or create) the database and the dataset's schema.
+    pub(crate) fn open(path: &Path, dataset: &str) -> Result<Self> {
+        let conn =
+            Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let catalog: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
+        let place = Place {
+            catalog,
+            dataset: dataset.to_owned(),
+        };
+        conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS {};", place.schema()))?;
+        Ok(Self {
+            conn,
+            place,
+            events_ready: false,
+        })
+    }
+
+    /// Write one load, in one transaction. Returns its counts and its
+    /// `load_id`.
+    pub(crate) fn load(&mut self, run: &Run, rows: &Rows) -> Result<(LoadStats, i64)> {
+        let schema = self.place.schema();
+        create_tables(&self.conn, &schema, run.history)?;
+        let tx = self.conn.transaction()?;
+        let stats = write_tables(&tx, &self.place, run, rows, run.history)?;
+        let load_id: i64 = tx.query_row(
+            &format!("SELECT COALESCE(MAX(load_id), 0) + 1 FROM {schema}.loads"),
+            [],
+            |r| r.get(0),
+        )?;
+        let load = crate::load_row(load_id, run, &stats);
+        insert(&tx, &schema, &LOADS, &[load])?;
+        tx.commit()?;
+        Ok((stats, load_id))
+    }
+
+    /// Write one follow batch in one transaction: its `device_events` rows
+    /// appended, the tables upserted from the live state. No history rows
+    /// and no `loads` row: the events are the record of what changed.
+    pub(crate) fn batch(&mut self, run: &Run, rows: &Rows, events: &[Value]) -> Result<()> {
+        let schema = self.place.schema();
+        if !self.events_ready {
+            let mut ddl = format!(
+                "CREATE TABLE IF NOT EXISTS {schema}.{} ({});\n",
+                EVENTS.name,
+                column_list(EVENTS.columns)
+            );
+            // A table an older release created lacks the newer columns.
+            for (name, kind, _) in EVENTS.columns {
+                ddl.push_str(&format!(
+                    "ALTER TABLE {schema}.{} ADD COLUMN IF NOT EXISTS {} {};\n",
+                    EVENTS.name,
+                    ident(name),
+                    kind.sql()
+                ));
+            }
+            self.conn
+                .execute_batch(&ddl)
+                .context("creating device_events")?;
+            self.events_ready = true;
+        }
+        let tx = self.conn.transaction()?;
+        insert(&tx, &schema, &EVENTS, events).context("appending to device_events")?;
+        write_tables(&tx, &self.place, run, rows, false)?;
+        tx.commit().context("committing a follow batch")
+    }
 }

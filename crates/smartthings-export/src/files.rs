@@ -11,7 +11,9 @@
 //! lock on `<dir>/.lock` throughout, and a second fails at once. A load's
 //! history file is written before the tables it is computed from are
 //! replaced, and `loads` last, so an interruption never loses a history row
-//! (see "What is guaranteed" in docs/export.md).
+//! (see "What is guaranteed" in docs/export.md). `--follow` holds the lock
+//! from its load until it stops; each batch adds its changes as
+//! `device_events/part-NNNNNN.<ext>`, then rewrites the tables that changed.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -24,7 +26,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::tables::{
-    Column, HISTORY, LOADED_AT, LOADS, Rows, TABLES, Table, history_columns, of, stamp, table,
+    Column, EVENTS, HISTORY, LOADED_AT, LOADS, Rows, TABLES, Table, history_columns, of, stamp,
+    table,
 };
 use crate::{LoadStats, Run};
 
@@ -148,7 +151,7 @@ fn lock(dir: &Path) -> Result<DirectoryLock> {
             return Err(e).with_context(|| format!("cannot lock {}", path.display()));
         }
     }
-    for leftover in [dir.to_path_buf(), dir.join(HISTORY)] {
+    for leftover in [dir.to_path_buf(), dir.join(HISTORY), dir.join(EVENTS.name)] {
         let Ok(entries) = std::fs::read_dir(&leftover) else {
             continue;
         };
@@ -169,155 +172,210 @@ fn is_per_device(table: &Table) -> bool {
     table.name != "devices" && table.columns.iter().any(|(name, ..)| *name == "device_id")
 }
 
-/// The load numbers of the history files `load-NNNNNN.<ext>` in `dir`.
-fn history_numbers(dir: &Path) -> Vec<i64> {
+/// The numbers `N` of the files `<prefix>N.<ext>` in `dir`.
+fn numbers(dir: &Path, prefix: &str) -> Vec<i64> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     entries
         .filter_map(|entry| {
             let name = entry.ok()?.file_name();
-            let number = name.to_str()?.strip_prefix("load-")?.split('.').next()?;
+            let number = name.to_str()?.strip_prefix(prefix)?.split('.').next()?;
             number.parse().ok()
         })
         .collect()
 }
 
-/// Append one batch of `device_events` rows as the next part file.
-pub(crate) fn append_events(dir: &Path, format: Format, rows: &[Value]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let _lock = lock(dir)?;
-    let events = dir.join(crate::tables::EVENTS.name);
-    std::fs::create_dir_all(&events)
-        .with_context(|| format!("cannot create {}", events.display()))?;
-    let next = std::fs::read_dir(&events)?
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name();
-            let number = name.to_str()?.strip_prefix("part-")?.split('.').next()?;
-            number.parse::<u64>().ok()
-        })
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let path = events.join(format!("part-{next:06}.{}", format.extension()));
-    format.write(&path, crate::tables::EVENTS.columns, rows)
+/// The fingerprint of a table's rows, to skip rewriting an unchanged
+/// table. (`DefaultHasher::new()` uses fixed keys.)
+fn fingerprint(rows: &[Value]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for row in rows {
+        row.to_string().hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
-/// Write one load into the directory `dir`.
-pub(crate) fn write(dir: &Path, format: Format, run: &Run, rows: &Rows) -> Result<LoadStats> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let _lock = lock(dir)?;
-    let file = |name: &str| -> PathBuf { dir.join(format!("{name}.{}", format.extension())) };
-    let at = stamp(run.started_at);
+/// A directory open for writing, its lock held until dropped: by one load,
+/// or by a load and the follow batches after it.
+pub(crate) struct Directory {
+    dir: PathBuf,
+    format: Format,
+    _lock: DirectoryLock,
+    /// The fingerprint of each table as this writer last wrote it: a
+    /// follow batch rewrites only the tables that changed.
+    written: HashMap<&'static str, u64>,
+    /// The number of the last `device_events` part file.
+    last_part: Option<i64>,
+}
 
-    // Devices the last load saw and this one does not are kept, marked.
-    let devices_table = table("devices");
-    let mut devices = of(rows, "devices").to_vec();
-    let listed: HashSet<String> = devices.iter().map(|d| devices_table.key_of(d)).collect();
-    let mut removed_devices = 0;
-    for mut gone in format
-        .read(&file("devices"), devices_table.columns)?
-        .into_iter()
-        .filter(|d| !listed.contains(&devices_table.key_of(d)))
-    {
-        // Listed, but not decodable this time: still there, rows kept.
-        let undecoded = gone["device_id"]
-            .as_str()
-            .is_some_and(|id| run.undecoded.contains(id));
-        if !undecoded && gone["removed"] != Value::Bool(true) {
-            gone["removed"] = Value::Bool(true);
-            gone["removed_at"] = Value::from(at.clone());
-            removed_devices += 1;
-        }
-        devices.push(gone);
+impl Directory {
+    /// Create the directory if need be and take its lock.
+    pub(crate) fn open(dir: &Path, format: Format) -> Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let lock = lock(dir)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            format,
+            _lock: lock,
+            written: HashMap::new(),
+            last_part: None,
+        })
     }
 
-    let status = table("device_status");
-    let earlier_status = format.read(&file("device_status"), status.columns)?;
-    let changed: Vec<&Value> = {
-        let before: HashMap<String, &Value> = earlier_status
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.{}", self.format.extension()))
+    }
+
+    /// Write one load: its history (with `--history`), the tables, then
+    /// its `loads` row. Returns its counts and its `load_id`.
+    pub(crate) fn load(&mut self, run: &Run, rows: &Rows) -> Result<(LoadStats, i64)> {
+        let mut loads = self.format.read(&self.file("loads"), LOADS.columns)?;
+        // Numbered past both the run log and the history files, so a
+        // history file is never replaced even if `loads` was deleted.
+        let load_id = loads
             .iter()
-            .map(|row| (status.key_of(row), row))
-            .collect();
-        of(rows, "device_status")
-            .iter()
-            .filter(|row| before.get(&status.key_of(row)) != Some(row))
-            .collect()
-    };
-    // A device listed but not decoded this time keeps its last rows in every
-    // table of per-device rows (all read before anything is written).
-    let of_undecoded = |row: &&Value| {
-        row["device_id"]
-            .as_str()
-            .is_some_and(|id| run.undecoded.contains(id))
-    };
-    let mut kept: HashMap<&str, Vec<Value>> = HashMap::new();
-    if !run.undecoded.is_empty() {
-        for t in TABLES.iter().filter(|t| is_per_device(t)) {
-            let earlier = if t.name == status.name {
-                earlier_status
-                    .iter()
-                    .filter(of_undecoded)
-                    .cloned()
-                    .collect()
-            } else {
-                let earlier = format.read(&file(t.name), t.columns)?;
-                earlier.iter().filter(of_undecoded).cloned().collect()
+            .filter_map(|l| l["load_id"].as_i64())
+            .chain(numbers(&self.dir.join(HISTORY), "load-"))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let stats = self.tables(run, rows, run.history.then_some(load_id))?;
+        loads.push(crate::load_row(load_id, run, &stats));
+        self.format
+            .write(&self.file("loads"), LOADS.columns, &loads)?;
+        Ok((stats, load_id))
+    }
+
+    /// Write one follow batch: its `device_events` rows as the next part
+    /// file, then the tables whose rows changed. No history file and no
+    /// `loads` row: the events are the record of what changed.
+    pub(crate) fn batch(&mut self, run: &Run, rows: &Rows, events: &[Value]) -> Result<()> {
+        if !events.is_empty() {
+            let dir = self.dir.join(EVENTS.name);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let last = match self.last_part {
+                Some(last) => last,
+                None => numbers(&dir, "part-").into_iter().max().unwrap_or(0),
             };
-            kept.insert(t.name, earlier);
+            let name = format!("part-{:06}.{}", last + 1, self.format.extension());
+            self.format.write(&dir.join(name), EVENTS.columns, events)?;
+            self.last_part = Some(last + 1);
         }
+        self.tables(run, rows, None)?;
+        Ok(())
     }
 
-    let mut loads = format.read(&file("loads"), LOADS.columns)?;
-    let history_dir = dir.join(HISTORY);
-    // Numbered past both the run log and the history files, so a history
-    // file is never replaced even if `loads` was deleted.
-    let load_id = loads
-        .iter()
-        .filter_map(|l| l["load_id"].as_i64())
-        .chain(history_numbers(&history_dir))
-        .max()
-        .unwrap_or(0)
-        + 1;
+    /// Write the tables (and, for load `history`, its history file first).
+    fn tables(&mut self, run: &Run, rows: &Rows, history: Option<i64>) -> Result<LoadStats> {
+        let format = self.format;
+        let at = stamp(run.started_at);
 
-    // History before the tables it is computed from: an interruption between
-    // the two leaves the old tables, and the next run records the same
-    // changes again (twice at worst, never lost).
-    if run.history && !changed.is_empty() {
-        std::fs::create_dir_all(&history_dir)?;
-        let history: Vec<Value> = changed
-            .iter()
-            .map(|row| {
-                let mut row = (*row).clone();
-                row[LOADED_AT.0] = Value::from(at.clone());
-                row
-            })
-            .collect();
-        let name = format!("load-{load_id:06}.{}", format.extension());
-        format.write(&history_dir.join(name), &history_columns(), &history)?;
-    }
-    for t in TABLES {
-        let mut table_rows = Cow::Borrowed(match t.name {
-            "devices" => &devices[..],
-            name => of(rows, name),
-        });
-        if let Some(kept) = kept.get(t.name)
-            && !kept.is_empty()
+        // Devices the last load saw and this one does not are kept, marked.
+        let devices_table = table("devices");
+        let mut devices = of(rows, "devices").to_vec();
+        let listed: HashSet<String> = devices.iter().map(|d| devices_table.key_of(d)).collect();
+        let mut removed_devices = 0;
+        for mut gone in format
+            .read(&self.file("devices"), devices_table.columns)?
+            .into_iter()
+            .filter(|d| !listed.contains(&devices_table.key_of(d)))
         {
-            table_rows.to_mut().extend(kept.iter().cloned());
+            // Listed, but not decodable this time: still there, rows kept.
+            let undecoded = gone["device_id"]
+                .as_str()
+                .is_some_and(|id| run.undecoded.contains(id));
+            if !undecoded && gone["removed"] != Value::Bool(true) {
+                gone["removed"] = Value::Bool(true);
+                gone["removed_at"] = Value::from(at.clone());
+                removed_devices += 1;
+            }
+            devices.push(gone);
         }
-        format.write(&file(t.name), t.columns, &table_rows)?;
-    }
 
-    let stats = LoadStats {
-        locations: of(rows, "locations").len(),
-        devices: listed.len(),
-        status_rows: of(rows, "device_status").len(),
-        changed_status_rows: changed.len(),
-        removed_devices,
-        undecoded_devices: run.undecoded.len(),
-    };
-    loads.push(crate::load_row(load_id, run, &stats));
-    format.write(&file("loads"), LOADS.columns, &loads)?;
-    Ok(stats)
+        let status = table("device_status");
+        let earlier_status = format.read(&self.file("device_status"), status.columns)?;
+        let changed: Vec<&Value> = {
+            let before: HashMap<String, &Value> = earlier_status
+                .iter()
+                .map(|row| (status.key_of(row), row))
+                .collect();
+            of(rows, "device_status")
+                .iter()
+                .filter(|row| before.get(&status.key_of(row)) != Some(row))
+                .collect()
+        };
+        // A device listed but not decoded this time keeps its last rows in
+        // every table of per-device rows (all read before anything is
+        // written).
+        let of_undecoded = |row: &&Value| {
+            row["device_id"]
+                .as_str()
+                .is_some_and(|id| run.undecoded.contains(id))
+        };
+        let mut kept: HashMap<&str, Vec<Value>> = HashMap::new();
+        if !run.undecoded.is_empty() {
+            for t in TABLES.iter().filter(|t| is_per_device(t)) {
+                let earlier = if t.name == status.name {
+                    earlier_status
+                        .iter()
+                        .filter(of_undecoded)
+                        .cloned()
+                        .collect()
+                } else {
+                    let earlier = format.read(&self.file(t.name), t.columns)?;
+                    earlier.iter().filter(of_undecoded).cloned().collect()
+                };
+                kept.insert(t.name, earlier);
+            }
+        }
+
+        // History before the tables it is computed from: an interruption
+        // between the two leaves the old tables, and the next run records
+        // the same changes again (twice at worst, never lost).
+        if let Some(load_id) = history
+            && !changed.is_empty()
+        {
+            let history_dir = self.dir.join(HISTORY);
+            std::fs::create_dir_all(&history_dir)?;
+            let history: Vec<Value> = changed
+                .iter()
+                .map(|row| {
+                    let mut row = (*row).clone();
+                    row[LOADED_AT.0] = Value::from(at.clone());
+                    row
+                })
+                .collect();
+            let name = format!("load-{load_id:06}.{}", format.extension());
+            format.write(&history_dir.join(name), &history_columns(), &history)?;
+        }
+        for t in TABLES {
+            let mut table_rows = Cow::Borrowed(match t.name {
+                "devices" => &devices[..],
+                name => of(rows, name),
+            });
+            if let Some(kept) = kept.get(t.name)
+                && !kept.is_empty()
+            {
+                table_rows.to_mut().extend(kept.iter().cloned());
+            }
+            let print = fingerprint(&table_rows);
+            if self.written.get(t.name) == Some(&print) {
+                continue;
+            }
+            format.write(&self.file(t.name), t.columns, &table_rows)?;
+            self.written.insert(t.name, print);
+        }
+
+        Ok(LoadStats {
+            locations: of(rows, "locations").len(),
+            devices: listed.len(),
+            status_rows: of(rows, "device_status").len(),
+            changed_status_rows: changed.len(),
+            removed_devices,
+            undecoded_devices: run.undecoded.len(),
+        })
+    }
 }

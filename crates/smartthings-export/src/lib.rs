@@ -16,6 +16,9 @@
 //! The tables and their columns are [`tables::TABLES`]; `docs/export.md`
 //! documents them. In DuckDB every table also has `content_hash`,
 //! `first_loaded_at` and `updated_at`; [`tables::LOADS`] records each run.
+//! [`follow`] loads, then keeps the destination current from the event
+//! stream: every change appended to [`tables::EVENTS`] (`device_events`),
+//! `device_status` and `device_health` written again batch by batch.
 //!
 //! Features: `duckdb` (default; the bundled C++ engine) and `parquet`
 //! (default; pure Rust). With both off, JSON Lines remains.
@@ -168,6 +171,9 @@ pub struct LoadStats {
 pub struct LoadSummary {
     /// Row counts.
     pub stats: LoadStats,
+    /// Its number: its row in `loads` (and the `load_id` of the
+    /// `device_events` rows of a follow that started with it).
+    pub load_id: i64,
     /// HTTP requests made.
     pub requests: u64,
     /// Wall time.
@@ -236,7 +242,12 @@ pub async fn export(
     destination: &Destination,
     options: &ExportOptions,
 ) -> Result<LoadSummary> {
-    Ok(load(client, destination, options).await?.0)
+    check(destination, options)?;
+    let read = read(client, options).await?;
+    // The lock is taken once the home is read, as it always was: a second
+    // run fails when it would write.
+    let mut writer = Writer::open(destination, &options.dataset)?;
+    Ok(writer.load(destination, options, read)?.0)
 }
 
 /// What a load read besides the devices, kept by `follow` to write the
@@ -247,12 +258,17 @@ pub(crate) struct Context {
     pub(crate) capabilities: Vec<smartthings::types::CapabilitySummary>,
 }
 
-/// [`export`], keeping what it read.
-pub(crate) async fn load(
-    client: &SmartThings,
-    destination: &Destination,
-    options: &ExportOptions,
-) -> Result<(LoadSummary, Context)> {
+/// The home as read, when and in how many requests.
+pub(crate) struct Read {
+    context: Context,
+    started: std::time::Instant,
+    started_at: DateTime<Utc>,
+    requests: u64,
+}
+
+/// Refuse what no request can fix: a bad dataset name, a format this build
+/// lacks.
+pub(crate) fn check(destination: &Destination, options: &ExportOptions) -> Result<()> {
     if options.dataset.is_empty()
         || !options
             .dataset
@@ -266,6 +282,11 @@ pub(crate) async fn load(
     }
     // Before any request: a format this build lacks fails at once.
     destination.sink()?;
+    Ok(())
+}
+
+/// Read the home: a snapshot, the rules, the capability definitions.
+pub(crate) async fn read(client: &SmartThings, options: &ExportOptions) -> Result<Read> {
     let started = std::time::Instant::now();
     let started_at = Utc::now();
     let before = client.metrics().requests;
@@ -276,67 +297,103 @@ pub(crate) async fn load(
     let snapshot = client.snapshot_with(snapshot_options).await?;
     let rules = collect_rules(client, &snapshot).await?;
     let capabilities = collect_all(client.capabilities()).await?.items;
-    let requests = client.metrics().requests - before;
-    let context = Context {
-        snapshot,
-        rules,
-        capabilities,
-    };
-    let stats = write_home(destination, options, &context, started_at, requests)?;
-    Ok((
-        LoadSummary {
-            stats,
-            requests,
-            duration: started.elapsed(),
-            destination: destination.path().display().to_string(),
+    Ok(Read {
+        context: Context {
+            snapshot,
+            rules,
+            capabilities,
         },
-        context,
-    ))
+        started,
+        started_at,
+        requests: client.metrics().requests - before,
+    })
 }
 
-/// Write the home `context` holds as one load.
-pub(crate) fn write_home(
-    destination: &Destination,
+/// The run a write describes.
+fn run(
     options: &ExportOptions,
     context: &Context,
     started_at: DateTime<Utc>,
     requests: u64,
-) -> Result<LoadStats> {
-    let rows = tables::rows(&context.snapshot, &context.rules, &context.capabilities);
+) -> Run {
     let undecoded = context
         .snapshot
         .invalid
         .iter()
         .filter_map(|item| item.raw.get("deviceId")?.as_str().map(str::to_owned))
         .collect();
-    let run = Run {
+    Run {
         dataset: options.dataset.clone(),
         history: options.history,
         started_at,
         requests,
         undecoded,
-    };
-    match destination.sink()? {
-        Sink::Files(dir, format) => files::write(dir, format, &run, &rows),
-        #[cfg(feature = "duckdb")]
-        Sink::DuckDb(path) => duck::write(path, &run, &rows),
     }
 }
 
-/// Append `device_events` rows.
-#[cfg_attr(not(feature = "duckdb"), allow(unused_variables))]
-pub(crate) fn append_events(
-    destination: &Destination,
-    options: &ExportOptions,
-    rows: &[Value],
-) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
+/// A destination open for writing: the directory's lock or the database
+/// connection, held until dropped.
+pub(crate) enum Writer {
+    Files(files::Directory),
+    #[cfg(feature = "duckdb")]
+    DuckDb(duck::Database),
+}
+
+impl Writer {
+    #[cfg_attr(not(feature = "duckdb"), allow(unused_variables))]
+    pub(crate) fn open(destination: &Destination, dataset: &str) -> Result<Self> {
+        Ok(match destination.sink()? {
+            Sink::Files(dir, format) => Writer::Files(files::Directory::open(dir, format)?),
+            #[cfg(feature = "duckdb")]
+            Sink::DuckDb(path) => Writer::DuckDb(duck::Database::open(path, dataset)?),
+        })
     }
-    match destination.sink()? {
-        Sink::Files(dir, format) => files::append_events(dir, format, rows),
-        #[cfg(feature = "duckdb")]
-        Sink::DuckDb(path) => duck::append_events(path, &options.dataset, rows),
+
+    /// Write what `read` found as one load; the summary, and the context to
+    /// write the home again from.
+    pub(crate) fn load(
+        &mut self,
+        destination: &Destination,
+        options: &ExportOptions,
+        read: Read,
+    ) -> Result<(LoadSummary, Context)> {
+        let rows = tables::rows(
+            &read.context.snapshot,
+            &read.context.rules,
+            &read.context.capabilities,
+        );
+        let run = run(options, &read.context, read.started_at, read.requests);
+        let (stats, load_id) = match self {
+            Writer::Files(directory) => directory.load(&run, &rows)?,
+            #[cfg(feature = "duckdb")]
+            Writer::DuckDb(database) => database.load(&run, &rows)?,
+        };
+        let summary = LoadSummary {
+            stats,
+            load_id,
+            requests: read.requests,
+            duration: read.started.elapsed(),
+            destination: destination.path().display().to_string(),
+        };
+        Ok((summary, read.context))
+    }
+
+    /// Write one follow batch: `events` appended to `device_events`, and the
+    /// home `context` holds (its devices the live ones) written again.
+    pub(crate) fn batch(
+        &mut self,
+        options: &ExportOptions,
+        context: &Context,
+        events: &[Value],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let rows = tables::rows(&context.snapshot, &context.rules, &context.capabilities);
+        let run = run(options, context, at, 0);
+        match self {
+            Writer::Files(directory) => directory.batch(&run, &rows, events),
+            #[cfg(feature = "duckdb")]
+            Writer::DuckDb(database) => database.batch(&run, &rows, events),
+        }
     }
 }
 

@@ -112,7 +112,8 @@ pub const LOADS: Table = Table {
 };
 
 /// Every change `--follow` applied, appended batch by batch (DuckDB: a
-/// table; files: `device_events/part-NNNNNN.<ext>`).
+/// table; directories: `device_events/part-NNNNNN.<ext>`, one file per
+/// batch). Not written by a plain load.
 pub const EVENTS: Table = Table {
     name: "device_events",
     columns: &[
@@ -132,7 +133,22 @@ pub const EVENTS: Table = Table {
         (
             "value_json",
             Kind::Json,
-            "the new value as JSON (the health state for health changes)",
+            "the new value as JSON (the state, for health changes)",
+        ),
+        (
+            "value_number",
+            Kind::Number,
+            "the new value, when it is a number",
+        ),
+        (
+            "value_string",
+            Kind::Text,
+            "the new value, when it is a string",
+        ),
+        (
+            "value_boolean",
+            Kind::Boolean,
+            "the new value, when it is a boolean",
         ),
         (
             "previous_json",
@@ -144,25 +160,42 @@ pub const EVENTS: Table = Table {
             Kind::Text,
             "stream (delivered by the event stream) or reconciled (found by re-reading the home)",
         ),
-        ("received_at", Kind::Timestamp, "when the export learnt it"),
-        ("batch", Kind::Integer, "the follow batch that wrote it"),
+        ("received_at", Kind::Timestamp, "when the batch was written"),
+        (
+            "load_id",
+            Kind::Integer,
+            "the load the follow started with (its `loads` row)",
+        ),
+        ("batch", Kind::Integer, "the follow's batch: 1, 2, ..."),
     ],
     key: &[],
 };
 
-/// One change as a `device_events` row.
-pub fn event_row(change: &smartthings_ext::Change, at: DateTime<Utc>, batch: i64) -> Value {
+/// One change as a `device_events` row: learnt by the follow that started
+/// with load `load_id`, written in its batch `batch` at `at`.
+pub fn event_row(
+    change: &smartthings_ext::Change,
+    at: DateTime<Utc>,
+    load_id: i64,
+    batch: i64,
+) -> Value {
     use smartthings_ext::{ChangeKind, Origin};
     let origin = match change.origin {
         Origin::Stream => "stream",
         Origin::Reconciled => "reconciled",
     };
-    let json_text = |v: &Value| Value::String(v.to_string());
     let mut row = json!({
         "device_id": change.device_id, "kind": null, "component": null, "capability": null,
-        "attribute": null, "value_json": null, "previous_json": null, "origin": origin,
-        "received_at": stamp(at), "batch": batch,
+        "attribute": null, "value_json": null, "value_number": null, "value_string": null,
+        "value_boolean": null, "previous_json": null, "origin": origin,
+        "received_at": stamp(at), "load_id": load_id, "batch": batch,
     });
+    let set_value = |row: &mut Value, value: &Value| {
+        row["value_json"] = json!(value.to_string());
+        row["value_number"] = json!(value.as_f64());
+        row["value_string"] = json!(value.as_str());
+        row["value_boolean"] = json!(value.as_bool());
+    };
     match &change.kind {
         ChangeKind::Attribute {
             component,
@@ -175,12 +208,14 @@ pub fn event_row(change: &smartthings_ext::Change, at: DateTime<Utc>, batch: i64
             row["component"] = json!(component);
             row["capability"] = json!(capability);
             row["attribute"] = json!(attribute);
-            row["value_json"] = json_text(value);
-            row["previous_json"] = previous.as_ref().map_or(Value::Null, json_text);
+            set_value(&mut row, value);
+            row["previous_json"] = previous
+                .as_ref()
+                .map_or(Value::Null, |v| json!(v.to_string()));
         }
         ChangeKind::Health { state } => {
             row["kind"] = json!("health");
-            row["value_json"] = json_text(&json!(state.as_str()));
+            set_value(&mut row, &json!(state.as_str()));
         }
         ChangeKind::Added => row["kind"] = json!("added"),
         ChangeKind::Removed => row["kind"] = json!("removed"),
@@ -532,7 +567,7 @@ mod tests {
     #[test]
     fn the_documentation_lists_every_table_and_column() {
         let doc = include_str!("../../../docs/export.md");
-        for table in TABLES.iter().chain([&LOADS]) {
+        for table in TABLES.iter().chain([&LOADS, &EVENTS]) {
             assert!(
                 doc.contains(&format!("### `{}`", table.name)),
                 "{}",

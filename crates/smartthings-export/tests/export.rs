@@ -555,10 +555,33 @@ async fn follow_appends_every_change_and_keeps_device_status_current() {
         ),
     );
     assert_eq!(mismatches, 0);
-    let loads = count(&conn, &format!("SELECT count(*) FROM {DS}.loads"));
+    // One load (the follow's start); every event row points at it.
+    assert_eq!(count(&conn, &format!("SELECT count(*) FROM {DS}.loads")), 1);
+    assert_eq!(summary.initial.load_id, 1);
     assert_eq!(
-        loads as u64,
-        summary.batches + 1,
-        "one load per batch, plus the first"
+        count(
+            &conn,
+            &format!("SELECT count(*) FROM {DS}.device_events WHERE load_id IS DISTINCT FROM 1")
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &conn,
+            &format!("SELECT count(*) FROM {DS}.device_events WHERE origin = 'stream'")
+        ) as u64,
+        summary.streamed
+    );
+    // A scalar value is in its typed column too.
+    assert_eq!(
+        count(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM {DS}.device_events WHERE kind = 'attribute'
+                   AND value_number IS NULL AND value_string IS NULL AND value_boolean IS NULL
+                   AND value_json != 'null' AND left(value_json, 1) NOT IN ('{{', '[')"
+            )
+        ),
+        0
     );
 }

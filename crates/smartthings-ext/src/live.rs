@@ -342,6 +342,11 @@ fn attribute_ms(attribute: &Attribute) -> Option<i64> {
     attribute.timestamp().map(|t| t.timestamp_millis())
 }
 
+fn health_ms(health: &Health) -> Option<i64> {
+    let at = chrono::DateTime::parse_from_rfc3339(health.last_updated.as_deref()?).ok()?;
+    Some(at.timestamp_millis())
+}
+
 impl Keeper {
     async fn run(
         self,
@@ -500,6 +505,13 @@ impl Keeper {
             return Vec::new();
         };
         if device.health.as_ref().map(|h| &h.state) == Some(&state) {
+            return Vec::new();
+        }
+        // An event older than what a reconciliation already read is stale.
+        if let (Some(ours), Some(theirs)) =
+            (device.health.as_ref().and_then(health_ms), event.event_time)
+            && ours > theirs
+        {
             return Vec::new();
         }
         device.health = Some(Health {
@@ -668,8 +680,17 @@ fn merge(known: &mut Devices, fresh: Devices) -> Vec<Change> {
                 }
             }
         }
+        // Health read by the re-list may be older than an event applied
+        // since: the newer one stands, as for attributes.
+        let newer_known = |health: &Health| {
+            matches!(
+                (old.health.as_ref().and_then(health_ms), health_ms(health)),
+                (Some(ours), Some(theirs)) if ours > theirs
+            )
+        };
         if let Some(health) = device.health
             && old.health.as_ref().map(|h| &h.state) != Some(&health.state)
+            && !newer_known(&health)
         {
             changes.push(change(
                 &id,
@@ -682,4 +703,85 @@ fn merge(known: &mut Devices, fresh: Devices) -> Vec<Change> {
         old.device = device.device;
     }
     changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn device(id: &str, status: Value, health: Option<(&str, &str)>) -> DeviceSnapshot {
+        DeviceSnapshot {
+            device: serde_json::from_value(json!({ "deviceId": id })).unwrap(),
+            status: serde_json::from_value(status).unwrap(),
+            health: health.map(|(state, at)| Health {
+                state: HealthState::parse(state),
+                last_updated: Some(at.to_owned()),
+            }),
+        }
+    }
+
+    fn switch(value: &str, at: &str) -> Value {
+        json!({ "components": { "main": { "switch": { "switch": {
+            "value": value, "timestamp": at
+        } } } } })
+    }
+
+    #[test]
+    fn a_re_read_older_than_an_applied_event_changes_nothing() {
+        let mut known = Devices::new();
+        known.insert(
+            "d".into(),
+            device(
+                "d",
+                switch("on", "2026-12-01T10:00:05.000Z"),
+                Some(("OFFLINE", "2026-12-01T10:00:05.000Z")),
+            ),
+        );
+        let mut fresh = Devices::new();
+        fresh.insert(
+            "d".into(),
+            device(
+                "d",
+                switch("off", "2026-12-01T10:00:01.000Z"),
+                Some(("ONLINE", "2026-12-01T10:00:01.000Z")),
+            ),
+        );
+        assert_eq!(merge(&mut known, fresh), []);
+        let d = &known["d"];
+        assert_eq!(d.health.as_ref().unwrap().state, HealthState::Offline);
+        let value = &d.status.components["main"].0["switch"].0["switch"].value;
+        assert_eq!(value, &Some(json!("on")));
+    }
+
+    #[test]
+    fn a_newer_re_read_is_reported_once_as_reconciled() {
+        let mut known = Devices::new();
+        known.insert(
+            "d".into(),
+            device(
+                "d",
+                switch("on", "2026-12-01T10:00:01.000Z"),
+                Some(("ONLINE", "2026-12-01T10:00:01.000Z")),
+            ),
+        );
+        let mut fresh = Devices::new();
+        fresh.insert(
+            "d".into(),
+            device(
+                "d",
+                switch("off", "2026-12-01T10:00:05.000Z"),
+                Some(("OFFLINE", "2026-12-01T10:00:05.000Z")),
+            ),
+        );
+        let changes = merge(&mut known, fresh.clone());
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(changes.iter().all(|c| c.origin == Origin::Reconciled));
+        assert!(changes.iter().any(|c| c.kind
+            == ChangeKind::Health {
+                state: HealthState::Offline
+            }));
+        // The same re-read again finds nothing new.
+        assert_eq!(merge(&mut known, fresh), []);
+    }
 }

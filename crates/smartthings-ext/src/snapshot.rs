@@ -127,11 +127,15 @@ impl SmartThings {
         )?;
         let mut invalid = [locations.invalid, scenes.invalid, devices.invalid].concat();
 
-        let rooms: Vec<_> = stream::iter(locations.items.iter())
-            .map(|location| async move {
-                let id = location.location_id.as_deref().unwrap_or_default();
-                collect_all(self.rooms(id)).await
-            })
+        // Owned ids: a future borrowing the list through a closure argument
+        // would not be `Send`, and callers spawn snapshots.
+        let ids: Vec<String> = locations
+            .items
+            .iter()
+            .map(|location| location.location_id.clone().unwrap_or_default())
+            .collect();
+        let rooms: Vec<_> = stream::iter(ids)
+            .map(|id| async move { collect_all(self.rooms(&id)).await })
             .buffered(options.concurrency.max(1))
             .try_collect()
             .await?;

@@ -146,13 +146,24 @@ async fn drill_live_home_equals_the_truth_after_drops_stalls_silences_and_goodby
             drain(&mut live, &seen).await;
         }
         let half_open = fault == StreamFault::HalfOpen;
-        let stalls = live.metrics().stalls;
+        let silence = matches!(fault, StreamFault::Silence { .. });
+        let before = live.metrics();
         hit += sim.stream_fault(fault);
         // A half-open stream is noticed only by the watchdog: let it.
-        while half_open && live.metrics().stalls == stalls {
+        while half_open && live.metrics().stalls == before.stalls {
             assert!(
                 Instant::now() < deadline + Duration::from_secs(10),
                 "no stall seen"
+            );
+            drain(&mut live, &seen).await;
+        }
+        // Every fault but a silence ends the stream: the client must
+        // reconnect before the next fault, or two faults could land on one
+        // dying stream (a goodbye's stream is still open while it closes).
+        while !silence && live.metrics().reconnects == before.reconnects {
+            assert!(
+                Instant::now() < deadline + Duration::from_secs(10),
+                "no reconnect after a fault"
             );
             drain(&mut live, &seen).await;
         }

@@ -403,7 +403,12 @@ async fn devices_listed_without_status_fall_back_to_one_status_call_each() {
             }}}));
         })
         .await;
-    let snapshot = client(&server.url("/v1")).snapshot().await.unwrap();
+    // Spawned, as a service would: the snapshot's future is `Send`.
+    let client = client(&server.url("/v1"));
+    let snapshot = tokio::spawn(async move { client.snapshot().await })
+        .await
+        .unwrap()
+        .unwrap();
     status_calls.assert_calls_async(3).await;
     assert_eq!(snapshot.status_fallbacks, 3);
     assert_eq!(snapshot.devices.len(), n);

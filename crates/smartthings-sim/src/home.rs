@@ -2,11 +2,15 @@
 //! recorded from the real API. Everything is kept as the JSON the API sends,
 //! so that what a client reads is shaped exactly like seed 003/004.
 
+mod changes;
+
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
+
+pub(crate) use changes::timestamp;
 
 /// Seed 004: "A user can belong to 10 Locations".
 pub const MAX_LOCATIONS: usize = 10;
@@ -610,12 +614,23 @@ impl Home {
 
     /// Delete a location and everything in it (seed 004: "Deletes a
     /// SmartThings location and all associated devices and automations").
+    /// In a running simulator each device's removal is published as a
+    /// lifecycle `DELETE`.
     pub fn delete_location(&mut self, id: &str) -> bool {
         if self.locations.shift_remove(id).is_none() {
             return false;
         }
         self.rooms.retain(|_, r| r["locationId"] != id);
-        self.devices.retain(|_, d| d.location_id() != id);
+        let at = chrono::Utc::now();
+        let gone: Vec<String> = self
+            .devices
+            .values()
+            .filter(|d| d.location_id() == id)
+            .map(|d| d.id().to_owned())
+            .collect();
+        for device in gone {
+            self.remove_device(&device, at);
+        }
         self.scenes.retain(|_, s| s["locationId"] != id);
         self.rules.retain(|_, r| r["locationId"] != id);
         true

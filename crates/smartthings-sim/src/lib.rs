@@ -55,6 +55,41 @@
 //! endpoints go through the fault plan as `oauthAuthorize` and
 //! `oauthToken`; [`Simulator::authorize`] skips the browser step in tests,
 //! and [`Stats::oauth`] counts grants, rotations, reuse and expired tokens.
+//!
+//! # Event stream
+//!
+//! Polling a home proves nothing about a client's event handling, so the
+//! simulator serves SmartThings' event stream too. `POST /subscriptions` at
+//! the API's root ([`Simulator::subscriptions_url`]) creates a sink and
+//! answers its `registrationUrl`, on a second listener
+//! ([`Simulator::stream_origin`]) as the real one is on another host; `GET`
+//! there with the same token is a `text/event-stream` of `DEVICE_EVENT`,
+//! `DEVICE_HEALTH_EVENT` and `DEVICE_LIFECYCLE_EVENT`s, with `CONTROL_EVENT`
+//! `welcome` at once and every [`EventsConfig::welcome_period`], and
+//! `goodbye` before the server closes a stream on purpose (the sink expired,
+//! the simulator stops). Filters: `LOCATIONIDS` (or `ALL`) and `DEVICEIDS`;
+//! `SMARTAPPIDS` and `INSTALLEDSMARTAPPIDS` are accepted and match no device
+//! event. A principal (a token, or an OAuth token family) holds at most
+//! [`EventsConfig::sink_limit`] sinks (a third is a 422); sinks expire after
+//! [`EventsConfig::sink_ttl`], scaled by [`Config::time_scale`]. One stream
+//! per sink: a new `GET` replaces the open one. `DELETE
+//! /subscriptions/{id}` ends a sink and its stream.
+//!
+//! Every state change is an event, made and published under one lock so
+//! that the stream never contradicts the state, with the status timestamp
+//! equal to the `eventTime`: commands, scenes, [`Simulator::set_attribute`],
+//! [`Simulator::set_health`], devices added, moved or removed (API or
+//! in-process), and [`Simulator::start_activity`]'s random changes. A sink
+//! without an open stream does not buffer: its events are lost, and counted.
+//! Now and then an event's data is split over two `data:` lines or preceded
+//! by a `: keepalive` comment, as parsers must cope with both.
+//! [`Simulator::stream_fault`] drops, half-opens, silences one device on, or
+//! says goodbye to the open streams ([`EventsConfig::faults`] does it at
+//! random); connecting goes through the fault plan as `streamEvents`, the
+//! sinks as `createSink` and `deleteSink`. The home
+//! ([`Simulator::with_home`]) is the truth a client's view is compared
+//! with; [`Simulator::published_events`] and [`Simulator::stream_stats`]
+//! say what was sent, delivered and lost.
 #![warn(missing_docs)]
 
 mod faults;
@@ -77,7 +112,10 @@ pub use faults::{FaultPlan, FaultRates, HOSTILE_HINTS};
 pub use home::{Home, MAX_DEVICES_PER_LOCATION, MAX_LOCATIONS, SimDevice};
 pub use oauth::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OAuthConfig, OAuthStats};
 pub use server::{API_PREFIX, Config, ExecutedCommand, LogEntry, MAX_PAGE, PagingQuirks, Stats};
-pub use stream::{Activity, EventsConfig, PublishedEvent, StreamFault, StreamStats};
+pub use stream::{
+    Activity, ActivityCounts, EventsConfig, PublishedEvent, StreamFault, StreamFaultRates,
+    StreamStats,
+};
 
 use server::{Dropper, Sim};
 
@@ -112,6 +150,7 @@ impl Simulator {
         *sim.stream_origin.lock().expect("stream origin") =
             format!("http://{}", streams.local_addr()?);
         let stop = Arc::new(Notify::new());
+        sim.start_stream_faults();
         tokio::spawn(serve(listener, server::router(sim.clone()), stop.clone()));
         tokio::spawn(serve(
             streams,
@@ -211,14 +250,25 @@ impl Simulator {
         self.sim.start_activity(activity);
     }
 
-    /// Stop the random activity; the changes it made stay.
-    pub fn stop_activity(&self) {
-        self.sim.stop_activity();
+    /// Stop the random activity; the changes it made stay. What it changed
+    /// (nothing if none was running).
+    pub fn stop_activity(&self) -> ActivityCounts {
+        self.sim.stop_activity()
     }
 
     /// Apply a fault to every open event stream; how many it hit.
     pub fn stream_fault(&self, fault: StreamFault) -> usize {
         self.sim.sinks.lock().expect("sinks").fault(&fault)
+    }
+
+    /// Apply a fault to the open stream of one sink (its
+    /// `subscriptionId`); whether it had one.
+    pub fn stream_fault_for(&self, subscription_id: &str, fault: StreamFault) -> bool {
+        self.sim
+            .sinks
+            .lock()
+            .expect("sinks")
+            .fault_sink(subscription_id, &fault)
     }
 
     /// The event stream's counters.
@@ -232,25 +282,70 @@ impl Simulator {
         self.sim.sinks.lock().expect("sinks").published()
     }
 
-    /// Add a device; a lifecycle `CREATE` event is published.
+    /// Set an attribute of a device's status, as the device itself would
+    /// report it: a `DEVICE_EVENT` is published. `false` for an unknown
+    /// device.
+    pub fn set_attribute(
+        &self,
+        device_id: &str,
+        component: &str,
+        capability: &str,
+        attribute: &str,
+        value: serde_json::Value,
+    ) -> bool {
+        let change = stream::Attribute {
+            component: component.to_owned(),
+            capability: capability.to_owned(),
+            attribute: attribute.to_owned(),
+            value,
+            unit: None,
+            command_id: None,
+        };
+        self.sim
+            .change(|home| home.set_attribute(device_id, change, chrono::Utc::now()))
+    }
+
+    /// The device reports itself online or offline: its health changes and
+    /// a `DEVICE_HEALTH_EVENT` is published. `false` for an unknown device.
+    pub fn set_health(&self, device_id: &str, online: bool) -> bool {
+        self.sim
+            .change(|home| home.set_health(device_id, online, chrono::Utc::now()))
+    }
+
+    /// Add a device; a lifecycle `CREATE` event is published (`UPDATE` if
+    /// it replaces one with the same id).
     pub fn add_device(&self, device: SimDevice) {
-        self.sim.add_device(device);
+        self.sim
+            .change(|home| home.insert_device(device, chrono::Utc::now()));
     }
 
-    /// Remove a device; a lifecycle `DELETE` event is published.
+    /// Remove a device; a lifecycle `DELETE` event is published. `false`
+    /// for an unknown device.
     pub fn remove_device(&self, device_id: &str) -> bool {
-        self.sim.remove_device(device_id)
+        self.sim
+            .change(|home| home.remove_device(device_id, chrono::Utc::now()))
+            .is_some()
     }
 
-    /// Read or change the home while the simulator runs.
+    /// Move a device into a room (or out of every room); a lifecycle
+    /// `ROOM_MOVE` event is published. `false` for an unknown device.
+    pub fn move_device(&self, device_id: &str, room_id: Option<&str>) -> bool {
+        self.sim
+            .change(|home| home.move_device(device_id, room_id, chrono::Utc::now()))
+    }
+
+    /// Read or change the home while the simulator runs. Changes made
+    /// through [`Home`]'s own methods that publish events (e.g.
+    /// [`Home::delete_location`]) are published when `f` returns; plain
+    /// field edits are not events.
     pub fn with_home<T>(&self, f: impl FnOnce(&mut Home) -> T) -> T {
-        f(&mut self.sim.home.lock().expect("home"))
+        self.sim.change(f)
     }
 }
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        self.sim.stop_activity();
+        self.sim.shut_down();
         self.stop.notify_waiters();
     }
 }

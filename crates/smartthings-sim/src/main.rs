@@ -8,19 +8,45 @@ use anyhow::Result;
 use clap::Parser;
 use smartthings_sim::{
     Activity, Config, DEFAULT_TOKEN, EventsConfig, FaultPlan, FaultRates, Home, OAuthConfig,
-    PagingQuirks, Simulator,
+    PagingQuirks, Simulator, StreamFaultRates,
 };
 
 /// A local SmartThings API for demos, tests and fault drills.
 #[derive(Parser)]
 #[command(
     version,
-    after_help = "Examples:\n  smartthings-sim                      # the demo home on a random port\n  smartthings-sim --port 8080 --locations 5 --devices 1000 --seed 7\n  smartthings-sim --recorded ./capture --faults 0.1\n  smartthings-sim --drops-after 0.05 --fault executeDeviceCommands:stall=0.1 --stall-ms 5000\n  smartthings-sim --error-pages 0.05 --paging-quirk page-cap=50 --paging-quirk relative-next-links\n  smartthings-sim --access-token-lifetime 60 --fault oauthToken:server-error=0.2   # exercise token refresh"
+    after_help = "Examples:\n  smartthings-sim                      # the demo home on a random port\n  smartthings-sim --port 8080 --locations 5 --devices 1000 --seed 7\n  smartthings-sim --recorded ./capture --faults 0.1\n  smartthings-sim --drops-after 0.05 --fault executeDeviceCommands:stall=0.1 --stall-ms 5000\n  smartthings-sim --error-pages 0.05 --paging-quirk page-cap=50 --paging-quirk relative-next-links\n  smartthings-sim --access-token-lifetime 60 --fault oauthToken:server-error=0.2   # exercise token refresh\n  smartthings-sim --activity 20:5 --stream-drops 0.05 --stream-half-opens 0.01   # event stream drill\n  smartthings-sim --activity 20:5 --sink-ttl 60 --welcome-period 5 --fault streamEvents:server-error=0.3\n\nEvent stream: POST {origin}/subscriptions with a bearer token creates a sink (at most --sink-limit per token);\nGET its registrationUrl (on the printed stream origin) for text/event-stream. Every command, scene and\n--activity change is published; a sink without an open stream loses its events."
 )]
 struct Args {
-    /// Random activity published to event streams: DEVICES:CHANGES_PER_SECOND.
-    #[arg(long)]
-    activity: Option<String>,
+    /// Random activity published to event streams, over the first DEVICES
+    /// devices: DEVICES:CHANGES_PER_SECOND[:HEALTH_FRACTION] (default
+    /// health fraction 0.02).
+    #[arg(long, value_name = "DEVICES:RATE[:HEALTH]", value_parser = activity)]
+    activity: Option<(usize, f64, f64)>,
+    /// Event streams cut without goodbye, per open stream per second.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    stream_drops: f64,
+    /// Event streams that go half-open (silent, never closed), per open
+    /// stream per second.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    stream_half_opens: f64,
+    /// Event streams closed with goodbye, per open stream per second.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    stream_goodbyes: f64,
+    /// Event streams on which a random device falls silent, per open stream
+    /// per second.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    stream_silences: f64,
+    /// Seconds between event stream `welcome`s (simulated: divided by
+    /// --time-scale).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    welcome_period: f64,
+    /// Event sinks per token (or OAuth authorization).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    sink_limit: usize,
+    /// Seconds an event sink lives (simulated: divided by --time-scale).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0 * 3600.0)]
+    sink_ttl: f64,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -114,6 +140,32 @@ fn oauth_client(pair: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("expected ID:SECRET, got {pair:?}")),
     }
+}
+
+fn activity(spec: &str) -> Result<(usize, f64, f64), String> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let parsed = match parts[..] {
+        [devices, rate] => Some((devices.parse().ok(), rate.parse().ok(), Some(0.02))),
+        [devices, rate, health] => {
+            Some((devices.parse().ok(), rate.parse().ok(), health.parse().ok()))
+        }
+        _ => None,
+    };
+    match parsed {
+        Some((Some(devices), Some(rate), Some(health)))
+            if rate >= 0.0 && (0.0..=1.0).contains(&health) =>
+        {
+            Ok((devices, rate, health))
+        }
+        _ => Err(format!(
+            "expected DEVICES:RATE[:HEALTH_FRACTION], got {spec:?}"
+        )),
+    }
+}
+
+/// A duration in seconds from a flag.
+fn seconds(flag: &str, secs: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(secs).map_err(|e| anyhow::anyhow!("--{flag} {secs}: {e}"))
 }
 
 fn paging(quirks: &[String]) -> Result<PagingQuirks> {
@@ -216,7 +268,18 @@ async fn main() -> Result<()> {
             revoke_family_on_reuse: !args.keep_family_on_reuse,
             ..OAuthConfig::default()
         },
-        events: EventsConfig::default(),
+        events: EventsConfig {
+            welcome_period: seconds("welcome-period", args.welcome_period)?,
+            sink_limit: args.sink_limit,
+            sink_ttl: seconds("sink-ttl", args.sink_ttl)?,
+            faults: StreamFaultRates {
+                drop: args.stream_drops,
+                half_open: args.stream_half_opens,
+                goodbye: args.stream_goodbyes,
+                silence: args.stream_silences,
+                seed: args.seed,
+            },
+        },
     };
     let sim = Simulator::bind(SocketAddr::from(([127, 0, 0, 1], args.port)), home, config).await?;
     println!("SmartThings simulator: {devices} devices");
@@ -232,15 +295,11 @@ async fn main() -> Result<()> {
         "  event streams:   {} (allow it: st --stream-origin)",
         sim.stream_origin()
     );
-    if let Some(spec) = &args.activity {
-        let (devices, rate) = spec
-            .split_once(':')
-            .and_then(|(d, r)| Some((d.parse().ok()?, r.parse().ok()?)))
-            .ok_or_else(|| anyhow::anyhow!("--activity {spec:?}: expected DEVICES:RATE"))?;
+    if let Some((devices, rate, health_fraction)) = args.activity {
         sim.start_activity(Activity {
             devices,
             events_per_second: rate,
-            health_fraction: 0.02,
+            health_fraction,
             seed: args.seed,
         });
         println!("  activity:        {rate} changes/s over {devices} devices");

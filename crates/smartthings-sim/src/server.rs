@@ -3,6 +3,7 @@
 //! own operations in its own module; OAuth lives beside the API, at the
 //! root.
 
+mod activity;
 mod apps;
 mod capabilities;
 mod commands;
@@ -168,6 +169,8 @@ pub struct Sim {
     pub(crate) stream_origin: Mutex<String>,
     /// The random activity, while it runs.
     pub(crate) activity: Mutex<Option<crate::stream::Running>>,
+    /// Stops the random stream faults, while they run.
+    pub(crate) chaos: Mutex<Option<Arc<Notify>>>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) log: Mutex<Vec<LogEntry>>,
     pub(crate) commands: Mutex<Vec<ExecutedCommand>>,
@@ -176,7 +179,10 @@ pub struct Sim {
 }
 
 impl Sim {
-    pub(crate) fn new(home: Home, config: Config, origin: String) -> Self {
+    pub(crate) fn new(mut home: Home, config: Config, origin: String) -> Self {
+        // Changes made while the home was built are its initial state, not
+        // events.
+        home.pending.clear();
         Self {
             home: Mutex::new(home),
             limiter: Mutex::new(Limiter::new(config.time_scale, config.rate_limits)),
@@ -188,6 +194,7 @@ impl Sim {
             ))),
             stream_origin: Mutex::default(),
             activity: Mutex::default(),
+            chaos: Mutex::default(),
             config,
             origin,
             stats: Mutex::default(),
@@ -288,10 +295,15 @@ pub(crate) fn router(sim: Shared) -> Router {
 }
 
 /// The second listener's router: event streams, on another origin than the
-/// API, as SmartThings' registration URLs are.
+/// API, as SmartThings' registration URLs are. Connecting goes through the
+/// same pipeline as the API, faults included.
 pub(crate) fn stream_router(sim: Shared) -> Router {
     let (streams, operations) = stream::stream_routes(Api::new()).into_parts();
     streams
+        .route_layer(middleware::from_fn_with_state(
+            sim.clone(),
+            pipeline::inject,
+        ))
         .route_layer(middleware::from_fn_with_state(
             sim.clone(),
             pipeline::authenticate,

@@ -1,12 +1,11 @@
 //! The event stream's server side: sinks (`POST /subscriptions`), their
 //! SSE connections on a second listener, the events every state change
-//! publishes to them, the 2-sink limit and expiry, random activity, and the
-//! faults real streams show (drops, half-open connections, one device
-//! falling silent while `welcome` goes on, `goodbye`). A sink without an
-//! open connection does not buffer: what it misses is lost, as on the real
-//! service.
+//! publishes to them, the sink limit and expiry, and the faults real streams
+//! show (drops, half-open connections, one device falling silent while
+//! `welcome` goes on, `goodbye`). A sink without an open connection does not
+//! buffer: what it misses is lost, as on the real service.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +24,8 @@ pub struct EventsConfig {
     pub sink_limit: usize,
     /// How long a sink lives, in simulated time (SmartThings: 4–6 hours).
     pub sink_ttl: Duration,
+    /// Random stream faults, none by default.
+    pub faults: StreamFaultRates,
 }
 
 impl Default for EventsConfig {
@@ -33,22 +34,49 @@ impl Default for EventsConfig {
             welcome_period: Duration::from_secs(60),
             sink_limit: 2,
             sink_ttl: Duration::from_secs(5 * 60 * 60),
+            faults: StreamFaultRates::default(),
         }
     }
 }
 
-/// A fault applied to every open stream.
+/// Random stream faults: how often each [`StreamFault`] hits each open
+/// stream, per second of real time. A silence picks a random device of the
+/// home.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StreamFaultRates {
+    /// [`StreamFault::Drop`]s per stream per second.
+    pub drop: f64,
+    /// [`StreamFault::HalfOpen`]s per stream per second.
+    pub half_open: f64,
+    /// [`StreamFault::Goodbye`]s per stream per second.
+    pub goodbye: f64,
+    /// [`StreamFault::Silence`]s per stream per second.
+    pub silence: f64,
+    /// The generator's seed.
+    pub seed: u64,
+}
+
+impl StreamFaultRates {
+    /// Whether any rate is set.
+    pub fn any(&self) -> bool {
+        [self.drop, self.half_open, self.goodbye, self.silence]
+            .iter()
+            .any(|r| *r > 0.0)
+    }
+}
+
+/// A fault applied to open streams.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StreamFault {
     /// The connection is cut without a `goodbye`.
     Drop,
     /// The connection stays open and nothing more is sent, not even
-    /// `welcome`; its events are lost.
+    /// `welcome` or `goodbye`; its events are lost.
     HalfOpen,
     /// `goodbye`, then the connection is closed.
     Goodbye,
     /// This device's events stop reaching the stream (lost) while
-    /// `welcome` and other devices' events go on, until it reconnects.
+    /// `welcome` and other devices' events go on, until the stream ends.
     Silence {
         /// The device.
         device_id: String,
@@ -67,6 +95,15 @@ pub struct Activity {
     pub health_fraction: f64,
     /// The generator's seed.
     pub seed: u64,
+}
+
+/// What a random activity changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ActivityCounts {
+    /// Attribute changes (each a `DEVICE_EVENT`).
+    pub attribute_changes: u64,
+    /// Health flips (each a `DEVICE_HEALTH_EVENT`).
+    pub health_flips: u64,
 }
 
 /// Counters of the event stream, in `/__sim/stats` as `events`.
@@ -126,6 +163,10 @@ pub struct PublishedEvent {
 /// The most published events kept for [`PublishedEvent`] queries.
 const KEEP_PUBLISHED: usize = 1_000_000;
 
+/// Every this many events one is split over two `data:` lines, and one is
+/// preceded by a `: keepalive` comment, so that parsers meet both.
+const QUIRK_EVERY: u64 = 50;
+
 /// A state change to publish.
 #[derive(Clone, Debug)]
 pub(crate) struct StateChange {
@@ -137,20 +178,43 @@ pub(crate) struct StateChange {
 
 #[derive(Clone, Debug)]
 pub(crate) enum ChangeKind {
-    Attribute {
-        component: String,
-        capability: String,
-        attribute: String,
-        value: Value,
-        unit: Option<String>,
+    Attribute(Attribute),
+    Health { state: &'static str },
+    Lifecycle { name: String, what: Lifecycle },
+}
+
+/// One attribute's new state.
+#[derive(Clone, Debug)]
+pub(crate) struct Attribute {
+    pub(crate) component: String,
+    pub(crate) capability: String,
+    pub(crate) attribute: String,
+    pub(crate) value: Value,
+    pub(crate) unit: Option<String>,
+    /// The command that caused it, if one did.
+    pub(crate) command_id: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Lifecycle {
+    Create,
+    Update,
+    Delete,
+    RoomMove {
+        from: Option<String>,
+        to: Option<String>,
     },
-    Health {
-        state: &'static str,
-    },
-    Lifecycle {
-        lifecycle: &'static str,
-        name: String,
-    },
+}
+
+impl Lifecycle {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Lifecycle::Create => "CREATE",
+            Lifecycle::Update => "UPDATE",
+            Lifecycle::Delete => "DELETE",
+            Lifecycle::RoomMove { .. } => "ROOM_MOVE",
+        }
+    }
 }
 
 /// What a sink listens to.
@@ -172,7 +236,8 @@ impl Filter {
                 .iter()
                 .any(|v| v == "ALL" || *v == change.location_id),
             "DEVICEIDS" => self.values.contains(&change.device_id),
-            // Apps' own events: none of a device's.
+            // SMARTAPPIDS, INSTALLEDSMARTAPPIDS: apps' own events, which the
+            // simulator has none of; no device event matches them.
             _ => false,
         }
     }
@@ -194,18 +259,35 @@ struct Connection {
     silenced: HashSet<String>,
 }
 
+impl Connection {
+    /// Whether an event of `device_id` reaches the client.
+    fn delivers(&self, device_id: &str) -> bool {
+        !self.half_open && !self.silenced.contains(device_id) && !self.sender.is_closed()
+    }
+}
+
 struct Sink {
+    name: String,
     principal: String,
     filter: Filter,
     expires: Instant,
     connection: Option<Connection>,
 }
 
-/// The sinks and their connections.
+/// A stream just opened: its connection id, its frames, and when its sink
+/// expires (the stream ends then).
+pub(crate) struct Opened {
+    pub(crate) connection: u64,
+    pub(crate) frames: mpsc::UnboundedReceiver<Frame>,
+    pub(crate) expires: Instant,
+}
+
+/// The sinks and their connections. Ordered by id, so that seeded random
+/// faults hit the same streams in the same order.
 pub(crate) struct Sinks {
     config: EventsConfig,
     time_scale: f64,
-    sinks: HashMap<String, Sink>,
+    sinks: BTreeMap<String, Sink>,
     stats: StreamStats,
     published: VecDeque<PublishedEvent>,
     next_connection: u64,
@@ -222,7 +304,7 @@ impl Sinks {
         Self {
             config,
             time_scale,
-            sinks: HashMap::new(),
+            sinks: BTreeMap::new(),
             stats: StreamStats::default(),
             published: VecDeque::new(),
             next_connection: 0,
@@ -240,7 +322,7 @@ impl Sinks {
             .max(Duration::from_millis(10))
     }
 
-    /// Drop the sinks whose time is up, ending their streams.
+    /// Drop the sinks whose time is up; their streams get `goodbye`.
     fn expire(&mut self, now: Instant) {
         let expired: Vec<String> = self
             .sinks
@@ -249,9 +331,9 @@ impl Sinks {
             .map(|(id, _)| id.clone())
             .collect();
         for id in expired {
-            if let Some(sink) = self.sinks.remove(&id) {
+            if let Some(mut sink) = self.sinks.remove(&id) {
                 self.stats.sinks_expired += 1;
-                close(sink.connection, Frame::Close);
+                say_goodbye(&mut sink.connection, &mut self.stats);
             }
         }
     }
@@ -259,6 +341,7 @@ impl Sinks {
     pub(crate) fn create(
         &mut self,
         id: String,
+        name: &str,
         principal: &str,
         filter: Filter,
     ) -> Result<(), Refused> {
@@ -277,6 +360,7 @@ impl Sinks {
         self.sinks.insert(
             id,
             Sink {
+                name: name.to_owned(),
                 principal: principal.to_owned(),
                 filter,
                 expires,
@@ -287,7 +371,8 @@ impl Sinks {
         Ok(())
     }
 
-    /// Delete a sink of `principal`; `false` if there is none.
+    /// Delete a sink of `principal`, closing its stream; `false` if there is
+    /// none.
     pub(crate) fn delete(&mut self, id: &str, principal: &str) -> bool {
         self.expire(Instant::now());
         if self.sinks.get(id).is_none_or(|s| s.principal != principal) {
@@ -300,19 +385,17 @@ impl Sinks {
         true
     }
 
-    /// Open the stream of a sink: a new connection replaces an open one.
-    pub(crate) fn connect(
-        &mut self,
-        id: &str,
-        principal: &str,
-    ) -> Option<(u64, mpsc::UnboundedReceiver<Frame>)> {
+    /// Open the stream of a sink, `welcome` first; a new connection replaces
+    /// an open one.
+    pub(crate) fn connect(&mut self, id: &str, principal: &str) -> Option<Opened> {
         self.expire(Instant::now());
         let sink = self
             .sinks
             .get_mut(id)
             .filter(|s| s.principal == principal)?;
-        let (sender, receiver) = mpsc::unbounded_channel();
+        let (sender, frames) = mpsc::unbounded_channel();
         self.next_connection += 1;
+        let _ = sender.send(welcome());
         let connection = Connection {
             id: self.next_connection,
             sender,
@@ -321,104 +404,143 @@ impl Sinks {
         };
         close(sink.connection.replace(connection), Frame::Close);
         self.stats.streams_opened += 1;
-        let _ = sink.connection.as_ref().map(|c| c.sender.send(welcome()));
         self.stats.welcomes_sent += 1;
-        Some((self.next_connection, receiver))
+        Some(Opened {
+            connection: self.next_connection,
+            frames,
+            expires: sink.expires,
+        })
     }
 
-    /// Send `welcome` on every working connection; `false` once the
-    /// connection `id` is gone.
-    pub(crate) fn welcome(&mut self, id: u64) -> bool {
+    /// The stream's timer: expire sinks, then send `welcome` if `due`;
+    /// `false` once the connection is gone (closed, replaced or expired).
+    pub(crate) fn tick(&mut self, sink: &str, connection: u64, due: bool) -> bool {
         self.expire(Instant::now());
-        let mut alive = false;
-        for sink in self.sinks.values_mut() {
-            let Some(connection) = sink.connection.as_mut().filter(|c| c.id == id) else {
-                continue;
-            };
-            if connection.sender.is_closed() {
-                sink.connection = None;
-                return false;
+        let Some(slot) = self.sinks.get_mut(sink).map(|s| &mut s.connection) else {
+            return false;
+        };
+        match slot.as_ref() {
+            Some(c) if c.id == connection && c.sender.is_closed() => {
+                *slot = None;
+                false
             }
-            alive = true;
-            if !connection.half_open && connection.sender.send(welcome()).is_ok() {
-                self.stats.welcomes_sent += 1;
+            Some(c) if c.id == connection => {
+                if due && !c.half_open && c.sender.send(welcome()).is_ok() {
+                    self.stats.welcomes_sent += 1;
+                }
+                true
             }
+            _ => false,
         }
-        alive
+    }
+
+    /// The client went away: free the sink's stream slot, if the
+    /// connection still holds it.
+    pub(crate) fn release(&mut self, sink: &str, connection: u64) {
+        if let Some(s) = self.sinks.get_mut(sink)
+            && s.connection.as_ref().is_some_and(|c| c.id == connection)
+        {
+            s.connection = None;
+        }
+    }
+
+    /// Close every stream on purpose (the simulator stops): `goodbye`, then
+    /// the end.
+    pub(crate) fn shutdown(&mut self) {
+        for sink in self.sinks.values_mut() {
+            say_goodbye(&mut sink.connection, &mut self.stats);
+        }
     }
 
     /// Apply a fault to every open connection; how many it hit.
     pub(crate) fn fault(&mut self, fault: &StreamFault) -> usize {
         let mut hit = 0;
         for sink in self.sinks.values_mut() {
-            if sink
-                .connection
-                .as_ref()
-                .is_some_and(|c| c.sender.is_closed())
-            {
-                sink.connection = None;
-            }
-            let Some(connection) = sink.connection.as_mut() else {
-                continue;
-            };
-            hit += 1;
-            match fault {
-                StreamFault::Drop => close(sink.connection.take(), Frame::Cut),
-                StreamFault::Goodbye => {
-                    let _ = connection.sender.send(frame("CONTROL_EVENT", "goodbye"));
-                    self.stats.goodbyes_sent += 1;
-                    close(sink.connection.take(), Frame::Close);
-                }
-                StreamFault::HalfOpen => connection.half_open = true,
-                StreamFault::Silence { device_id } => {
-                    connection.silenced.insert(device_id.clone());
-                }
-            }
+            hit += usize::from(apply(&mut sink.connection, fault, &mut self.stats));
         }
         hit
     }
 
+    /// Apply a fault to one sink's open connection; whether it had one.
+    pub(crate) fn fault_sink(&mut self, id: &str, fault: &StreamFault) -> bool {
+        self.sinks
+            .get_mut(id)
+            .is_some_and(|sink| apply(&mut sink.connection, fault, &mut self.stats))
+    }
+
+    /// Draw random faults for every open connection over `elapsed`;
+    /// `device` is the one a silence would pick.
+    pub(crate) fn random_faults(
+        &mut self,
+        rng: &mut fastrand::Rng,
+        rates: &StreamFaultRates,
+        elapsed: Duration,
+        device: Option<&str>,
+    ) {
+        let seconds = elapsed.as_secs_f64();
+        for sink in self.sinks.values_mut() {
+            if sink.connection.is_none() {
+                continue;
+            }
+            let draw = rng.f64();
+            let mut bound = 0.0;
+            let mut pick = |rate: f64| {
+                bound += rate * seconds;
+                draw < bound
+            };
+            let fault = if pick(rates.drop) {
+                StreamFault::Drop
+            } else if pick(rates.half_open) {
+                StreamFault::HalfOpen
+            } else if pick(rates.goodbye) {
+                StreamFault::Goodbye
+            } else if pick(rates.silence)
+                && let Some(device) = device
+            {
+                StreamFault::Silence {
+                    device_id: device.to_owned(),
+                }
+            } else {
+                continue;
+            };
+            apply(&mut sink.connection, &fault, &mut self.stats);
+        }
+    }
+
     /// Publish one state change to every matching sink.
     pub(crate) fn publish(&mut self, change: &StateChange) {
-        let (event_type, body_key) = match change.kind {
-            ChangeKind::Attribute { .. } => ("DEVICE_EVENT", "deviceEvent"),
-            ChangeKind::Health { .. } => ("DEVICE_HEALTH_EVENT", "deviceHealthEvent"),
-            ChangeKind::Lifecycle { .. } => ("DEVICE_LIFECYCLE_EVENT", "deviceLifecycleEvent"),
+        let event_type = match change.kind {
+            ChangeKind::Attribute(_) => "DEVICE_EVENT",
+            ChangeKind::Health { .. } => "DEVICE_HEALTH_EVENT",
+            ChangeKind::Lifecycle { .. } => "DEVICE_LIFECYCLE_EVENT",
         };
         self.next_event += 1;
         let seq = self.next_event;
         let event_id = format!("5e1a0000-e7e7-4000-8000-{seq:012x}");
         self.stats.events_published += 1;
         let (mut delivered, mut lost) = (0, 0);
-        let mut encoded: Option<Bytes> = None;
-        for sink in self.sinks.values_mut() {
+        // Encoded once per subscription name (device events carry it).
+        let mut encoded: Vec<(&str, Bytes)> = Vec::new();
+        for sink in self.sinks.values() {
             if !sink.filter.matches(change, event_type) {
                 continue;
             }
-            let connection = sink.connection.as_ref().filter(|c| {
-                !c.half_open && !c.silenced.contains(&change.device_id) && !c.sender.is_closed()
-            });
-            let Some(connection) = connection else {
+            let Some(connection) = sink
+                .connection
+                .as_ref()
+                .filter(|c| c.delivers(&change.device_id))
+            else {
                 lost += 1;
                 continue;
             };
-            let bytes = encoded
-                .get_or_insert_with(|| {
-                    let body = event_body(change, &event_id, seq);
-                    let payload = json!({
-                        "eventTime": change.time_ms,
-                        "eventType": event_type,
-                        body_key: body,
-                    });
-                    let mut text = payload.to_string();
-                    // Now and then a line break inside the JSON: SSE data over
-                    // two lines, which a parser must join.
-                    if seq.is_multiple_of(50) {
-                        text = text.replacen(",\"eventType\"", ",\n\"eventType\"", 1);
-                    }
-                    frame(event_type, &text).into_bytes()
-                })
-                .clone();
+            let bytes = match encoded.iter().find(|(name, _)| *name == sink.name) {
+                Some((_, bytes)) => bytes.clone(),
+                None => {
+                    let bytes = encode(change, event_type, &event_id, seq, &sink.name);
+                    encoded.push((&sink.name, bytes.clone()));
+                    bytes
+                }
+            };
             if connection.sender.send(Frame::Data(bytes)).is_ok() {
                 delivered += 1;
             } else {
@@ -428,20 +550,14 @@ impl Sinks {
         self.stats.events_delivered += delivered as u64;
         self.stats.events_lost += lost as u64;
         let (component, capability, attribute, value) = match &change.kind {
-            ChangeKind::Attribute {
-                component,
-                capability,
-                attribute,
-                value,
-                ..
-            } => (
-                Some(component.clone()),
-                Some(capability.clone()),
-                Some(attribute.clone()),
-                value.clone(),
+            ChangeKind::Attribute(a) => (
+                Some(a.component.clone()),
+                Some(a.capability.clone()),
+                Some(a.attribute.clone()),
+                a.value.clone(),
             ),
             ChangeKind::Health { state } => (None, None, None, json!(state)),
-            ChangeKind::Lifecycle { lifecycle, .. } => (None, None, None, json!(lifecycle)),
+            ChangeKind::Lifecycle { what, .. } => (None, None, None, json!(what.as_str())),
         };
         if self.published.len() == KEEP_PUBLISHED {
             self.published.pop_front();
@@ -477,6 +593,36 @@ impl Sinks {
     }
 }
 
+/// Apply `fault` to the connection in `slot`; whether there was one.
+fn apply(slot: &mut Option<Connection>, fault: &StreamFault, stats: &mut StreamStats) -> bool {
+    if slot.as_ref().is_some_and(|c| c.sender.is_closed()) {
+        *slot = None;
+    }
+    let Some(connection) = slot.as_mut() else {
+        return false;
+    };
+    match fault {
+        StreamFault::Drop => close(slot.take(), Frame::Cut),
+        StreamFault::Goodbye => say_goodbye(slot, stats),
+        StreamFault::HalfOpen => connection.half_open = true,
+        StreamFault::Silence { device_id } => {
+            connection.silenced.insert(device_id.clone());
+        }
+    }
+    true
+}
+
+/// Close a connection on purpose: `goodbye` first, unless it is half-open
+/// (which sends nothing at all).
+fn say_goodbye(slot: &mut Option<Connection>, stats: &mut StreamStats) {
+    if let Some(connection) = slot.take() {
+        if !connection.half_open && connection.sender.send(goodbye()).is_ok() {
+            stats.goodbyes_sent += 1;
+        }
+        close(Some(connection), Frame::Close);
+    }
+}
+
 fn close(connection: Option<Connection>, how: Frame) {
     if let Some(connection) = connection {
         let _ = connection.sender.send(how);
@@ -484,11 +630,15 @@ fn close(connection: Option<Connection>, how: Frame) {
 }
 
 fn welcome() -> Frame {
-    Frame::Data(frame("CONTROL_EVENT", "welcome").into_bytes())
+    Frame::Data(sse("CONTROL_EVENT", "welcome"))
+}
+
+fn goodbye() -> Frame {
+    Frame::Data(sse("CONTROL_EVENT", "goodbye"))
 }
 
 /// One SSE event; every line of `data` becomes a `data:` line.
-fn frame(event: &str, data: &str) -> Frame {
+fn sse(event: &str, data: &str) -> Bytes {
     let mut text = format!("event: {event}\n");
     for line in data.split('\n') {
         text.push_str("data: ");
@@ -496,19 +646,43 @@ fn frame(event: &str, data: &str) -> Frame {
         text.push('\n');
     }
     text.push('\n');
-    Frame::Data(Bytes::from(text))
+    Bytes::from(text)
 }
 
-impl Frame {
-    fn into_bytes(self) -> Bytes {
-        match self {
-            Frame::Data(bytes) => bytes,
-            Frame::Close | Frame::Cut => Bytes::new(),
-        }
+/// The SSE frame of one event as a sink named `subscription` receives it.
+fn encode(
+    change: &StateChange,
+    event_type: &str,
+    event_id: &str,
+    seq: u64,
+    subscription: &str,
+) -> Bytes {
+    let body_key = match change.kind {
+        ChangeKind::Attribute(_) => "deviceEvent",
+        ChangeKind::Health { .. } => "deviceHealthEvent",
+        ChangeKind::Lifecycle { .. } => "deviceLifecycleEvent",
+    };
+    let payload = json!({
+        "eventTime": change.time_ms,
+        "eventType": event_type,
+        body_key: event_body(change, event_id, seq, subscription),
+    });
+    let mut text = payload.to_string();
+    // A line break inside the JSON (valid whitespace): the data arrives
+    // over two `data:` lines, which a parser must join.
+    if seq.is_multiple_of(QUIRK_EVERY) {
+        text = text.replacen(",\"eventType\"", ",\n\"eventType\"", 1);
     }
+    let frame = sse(event_type, &text);
+    if seq % QUIRK_EVERY == QUIRK_EVERY / 2 {
+        let mut with_comment = b": keepalive\n\n".to_vec();
+        with_comment.extend_from_slice(&frame);
+        return Bytes::from(with_comment);
+    }
+    frame
 }
 
-fn event_body(change: &StateChange, event_id: &str, seq: u64) -> Value {
+fn event_body(change: &StateChange, event_id: &str, seq: u64, subscription: &str) -> Value {
     let common = |mut body: Value| {
         body["eventId"] = json!(event_id);
         body["locationId"] = json!(change.location_id);
@@ -518,14 +692,8 @@ fn event_body(change: &StateChange, event_id: &str, seq: u64) -> Value {
         body
     };
     match &change.kind {
-        ChangeKind::Attribute {
-            component,
-            capability,
-            attribute,
-            value,
-            unit,
-        } => {
-            let value_type = match value {
+        ChangeKind::Attribute(a) => {
+            let value_type = match a.value {
                 Value::Number(_) => "number",
                 Value::Bool(_) => "boolean",
                 Value::String(_) => "string",
@@ -533,18 +701,18 @@ fn event_body(change: &StateChange, event_id: &str, seq: u64) -> Value {
                 _ => "object",
             };
             let mut body = common(json!({
-                "componentId": component,
-                "capability": capability,
-                "attribute": attribute,
-                "value": value,
+                "componentId": a.component,
+                "capability": a.capability,
+                "attribute": a.attribute,
+                "value": a.value,
                 "valueType": value_type,
                 "stateChange": true,
                 "data": {},
-                "subscriptionName": "sim",
-                "commandId": null,
+                "subscriptionName": subscription,
+                "commandId": a.command_id,
                 "sensitive": false,
             }));
-            if let Some(unit) = unit {
+            if let Some(unit) = &a.unit {
                 body["unit"] = json!(unit);
             }
             if seq.is_multiple_of(97) {
@@ -559,23 +727,39 @@ fn event_body(change: &StateChange, event_id: &str, seq: u64) -> Value {
             "reason": "NONE",
             "eventSource": "SIMULATOR",
         })),
-        ChangeKind::Lifecycle { lifecycle, name } => {
+        ChangeKind::Lifecycle { name, what } => {
             let mut body = common(json!({
-                "lifecycle": lifecycle,
+                "lifecycle": what.as_str(),
                 "deviceName": name,
                 "principal": "simulator",
             }));
-            if *lifecycle == "CREATE" {
-                body["create"] = json!({"manufacturerName": "SmartThings Community"});
+            match what {
+                Lifecycle::Create => {
+                    body["create"] = json!({"manufacturerName": "SmartThings Community"});
+                }
+                Lifecycle::Update => body["update"] = json!({}),
+                Lifecycle::RoomMove { from, to } => {
+                    body["roomMove"] = json!({"roomIdFrom": from, "roomIdTo": to});
+                }
+                Lifecycle::Delete => {}
             }
             body
         }
     }
 }
 
-/// The random activity's running task.
+/// The random activity while it runs.
 pub(crate) struct Running {
     pub(crate) stop: Arc<tokio::sync::Notify>,
+    pub(crate) tally: Arc<Mutex<Tally>>,
+}
+
+/// What the activity did, and whether it was told to stop: one lock, so
+/// that no change happens after the counts were read at its stop.
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub(crate) counts: ActivityCounts,
+    pub(crate) stopped: bool,
 }
 
 /// Shared handle for the stream side.
@@ -589,13 +773,14 @@ mod tests {
         StateChange {
             device_id: device.into(),
             location_id: location.into(),
-            kind: ChangeKind::Attribute {
+            kind: ChangeKind::Attribute(Attribute {
                 component: "main".into(),
                 capability: "switch".into(),
                 attribute: "switch".into(),
                 value: json!("on"),
                 unit: None,
-            },
+                command_id: None,
+            }),
             time_ms: 1,
         }
     }
@@ -608,30 +793,159 @@ mod tests {
         }
     }
 
+    fn all() -> Filter {
+        filter("LOCATIONIDS", &["ALL"])
+    }
+
+    /// Everything sent so far on a stream, as text; whether it ended.
+    fn drain(frames: &mut mpsc::UnboundedReceiver<Frame>) -> (String, Option<&'static str>) {
+        let mut text = String::new();
+        while let Ok(frame) = frames.try_recv() {
+            match frame {
+                Frame::Data(bytes) => text.push_str(std::str::from_utf8(&bytes).unwrap()),
+                Frame::Close => return (text, Some("close")),
+                Frame::Cut => return (text, Some("cut")),
+            }
+        }
+        (text, None)
+    }
+
     #[test]
     fn filters_match_locations_devices_and_all() {
         let c = change("d1", "l1");
-        assert!(filter("LOCATIONIDS", &["ALL"]).matches(&c, "DEVICE_EVENT"));
+        assert!(all().matches(&c, "DEVICE_EVENT"));
         assert!(filter("LOCATIONIDS", &["l1"]).matches(&c, "DEVICE_EVENT"));
         assert!(!filter("LOCATIONIDS", &["l2"]).matches(&c, "DEVICE_EVENT"));
         assert!(filter("DEVICEIDS", &["d1"]).matches(&c, "DEVICE_EVENT"));
         assert!(!filter("DEVICEIDS", &["d2"]).matches(&c, "DEVICE_EVENT"));
-        assert!(!filter("LOCATIONIDS", &["ALL"]).matches(&c, "DEVICE_HEALTH_EVENT"));
+        assert!(!filter("SMARTAPPIDS", &["app"]).matches(&c, "DEVICE_EVENT"));
+        assert!(!all().matches(&c, "DEVICE_HEALTH_EVENT"));
     }
 
     #[test]
     fn the_limit_counts_per_principal_and_unconnected_sinks_lose_events() {
         let mut sinks = Sinks::new(EventsConfig::default(), 1.0);
-        let all = || filter("LOCATIONIDS", &["ALL"]);
-        assert!(sinks.create("a".into(), "p", all()).is_ok());
-        assert!(sinks.create("b".into(), "p", all()).is_ok());
-        assert!(sinks.create("c".into(), "p", all()).is_err());
-        assert!(sinks.create("c".into(), "q", all()).is_ok());
+        assert!(sinks.create("a".into(), "n", "p", all()).is_ok());
+        assert!(sinks.create("b".into(), "n", "p", all()).is_ok());
+        assert!(sinks.create("c".into(), "n", "p", all()).is_err());
+        assert!(sinks.create("c".into(), "n", "q", all()).is_ok());
         sinks.publish(&change("d1", "l1"));
         let stats = sinks.stats();
         assert_eq!((stats.events_published, stats.events_lost), (1, 3));
+        assert_eq!(stats.sink_limit_refusals, 1);
         assert!(!sinks.delete("a", "q"), "another principal's sink");
         assert!(sinks.delete("a", "p"));
-        assert!(sinks.create("d".into(), "p", all()).is_ok());
+        assert!(sinks.create("d".into(), "n", "p", all()).is_ok());
+    }
+
+    #[test]
+    fn every_fiftieth_event_is_split_and_one_has_a_keepalive_before_it() {
+        let mut sinks = Sinks::new(EventsConfig::default(), 1.0);
+        sinks.create("a".into(), "mine", "p", all()).ok();
+        let mut opened = sinks.connect("a", "p").unwrap();
+        let (welcome, _) = drain(&mut opened.frames);
+        assert_eq!(welcome, "event: CONTROL_EVENT\ndata: welcome\n\n");
+        let mut texts = Vec::new();
+        for _ in 0..QUIRK_EVERY {
+            sinks.publish(&change("d1", "l1"));
+            texts.push(drain(&mut opened.frames).0);
+        }
+        let keepalive = &texts[QUIRK_EVERY as usize / 2 - 1];
+        assert!(keepalive.starts_with(": keepalive\n\nevent: DEVICE_EVENT\ndata: {"));
+        let split = texts.last().unwrap();
+        assert_eq!(split.matches("\ndata: ").count(), 2, "{split}");
+        let plain = &texts[0];
+        assert_eq!(plain.matches("data: ").count(), 1);
+        let data = plain
+            .strip_prefix("event: DEVICE_EVENT\ndata: ")
+            .unwrap()
+            .trim_end();
+        let event: Value = serde_json::from_str(data).unwrap();
+        assert_eq!(event["deviceEvent"]["subscriptionName"], "mine");
+        assert_eq!(event["eventTime"], 1);
+    }
+
+    #[test]
+    fn half_open_and_silenced_streams_lose_events_and_drop_cuts() {
+        let mut sinks = Sinks::new(EventsConfig::default(), 1.0);
+        sinks.create("a".into(), "n", "p", all()).ok();
+        sinks.create("b".into(), "n", "p", all()).ok();
+        let mut a = sinks.connect("a", "p").unwrap();
+        let mut b = sinks.connect("b", "p").unwrap();
+        drain(&mut a.frames);
+        drain(&mut b.frames);
+        assert!(sinks.fault_sink("a", &StreamFault::HalfOpen));
+        let silence = StreamFault::Silence {
+            device_id: "d1".into(),
+        };
+        assert!(sinks.fault_sink("b", &silence));
+        sinks.publish(&change("d1", "l1"));
+        sinks.publish(&change("d2", "l1"));
+        assert!(sinks.tick("a", a.connection, true));
+        assert!(sinks.tick("b", b.connection, true));
+        assert_eq!(drain(&mut a.frames), (String::new(), None), "half-open");
+        let (text, _) = drain(&mut b.frames);
+        assert!(
+            !text.contains("\"d1\"") && text.contains("\"d2\""),
+            "{text}"
+        );
+        assert!(text.contains("welcome"));
+        let published = sinks.published();
+        assert_eq!((published[0].delivered, published[0].lost), (0, 2));
+        assert_eq!((published[1].delivered, published[1].lost), (1, 1));
+        assert_eq!(sinks.fault(&StreamFault::Drop), 2);
+        assert_eq!(drain(&mut a.frames).1, Some("cut"));
+        assert_eq!(drain(&mut b.frames).1, Some("cut"));
+        assert_eq!(sinks.fault(&StreamFault::Drop), 0, "nothing left open");
+    }
+
+    #[test]
+    fn expiry_says_goodbye_and_frees_the_slot_and_a_new_stream_replaces_the_old() {
+        let config = EventsConfig {
+            sink_ttl: Duration::from_millis(30),
+            ..EventsConfig::default()
+        };
+        let mut sinks = Sinks::new(config, 1.0);
+        sinks.create("a".into(), "n", "p", all()).ok();
+        let mut first = sinks.connect("a", "p").unwrap();
+        let second = sinks.connect("a", "p").unwrap();
+        assert_eq!(drain(&mut first.frames).1, Some("close"), "replaced");
+        assert!(!sinks.tick("a", first.connection, true));
+        sinks.release("a", first.connection);
+        assert_eq!(sinks.stats().streams_active, 1, "the old one freed nothing");
+        drop(second.frames);
+        assert_eq!(sinks.stats().streams_active, 0, "the client went away");
+        let mut third = sinks.connect("a", "p").unwrap();
+        std::thread::sleep(Duration::from_millis(40));
+        let stats = sinks.stats();
+        assert_eq!((stats.sinks_active, stats.sinks_expired), (0, 1));
+        let (text, end) = drain(&mut third.frames);
+        assert!(text.ends_with("data: goodbye\n\n"), "{text}");
+        assert_eq!((end, stats.goodbyes_sent), (Some("close"), 1));
+        assert!(sinks.create("b".into(), "n", "p", all()).is_ok());
+    }
+
+    #[test]
+    fn random_faults_follow_their_rates_and_seed() {
+        let run = |seed| {
+            let mut sinks = Sinks::new(EventsConfig::default(), 1.0);
+            let rates = StreamFaultRates {
+                drop: 1.0,
+                seed,
+                ..StreamFaultRates::default()
+            };
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut drops = 0;
+            sinks.create("a".into(), "n", "p", all()).ok();
+            for _ in 0..1000 {
+                let mut opened = sinks.connect("a", "p").unwrap();
+                sinks.random_faults(&mut rng, &rates, Duration::from_millis(100), None);
+                drops += usize::from(drain(&mut opened.frames).1 == Some("cut"));
+            }
+            drops
+        };
+        let drops = run(7);
+        assert!((60..=140).contains(&drops), "{drops} of about 100");
+        assert_eq!(run(7), drops, "seeded");
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 other failure, 2 usage error, 3 authentication or \
-permission (401/403), 4 not found (404), 5 other API error (422, 429, 5xx).";
+permission (401/403), 4 not found (404), 5 other API error (422, 429, 5xx, the event sink limit).";
 
 /// `--version`: the version and the export formats this build has (DuckDB
 /// is a build feature).
@@ -33,7 +33,7 @@ static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     name = "st",
     version = VERSION.as_str(),
     about = "Control and inspect a SmartThings home.",
-    after_help = format!("Examples:\n  st --demo snapshot                  # no account needed: the built-in demo home\n  st devices --capability switch\n  st devices status 80e26532-85d4-484c-b012-1c04f3d35f95\n  st devices on 80e26532-85d4-484c-b012-1c04f3d35f95\n  st locations -o yaml\n\nCredentials: --token, then SMARTTHINGS_TOKEN, then the profile: its OAuth session\n(`st login`, refreshed by every command), else its token (`st config set-token`).\n\n{EXIT_CODES}")
+    after_help = format!("Examples:\n  st --demo snapshot                  # no account needed: the built-in demo home\n  st devices --capability switch\n  st devices status 80e26532-85d4-484c-b012-1c04f3d35f95\n  st devices on 80e26532-85d4-484c-b012-1c04f3d35f95\n  st locations -o yaml\n  st --demo events                    # the home's events as they happen\n\nCredentials: --token, then SMARTTHINGS_TOKEN, then the profile: its OAuth session\n(`st login`, refreshed by every command), else its token (`st config set-token`).\n\n{EXIT_CODES}")
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -50,11 +50,18 @@ pub struct Global {
     /// API root.
     #[arg(long, global = true, env = "SMARTTHINGS_BASE_URL")]
     pub base_url: Option<String>,
-    /// Also send the token to event streams on this origin (a local
-    /// simulator's, e.g. http://127.0.0.1:8081); SmartThings' own stream
-    /// hosts need nothing.
-    #[arg(long, global = true, env = "SMARTTHINGS_STREAM_ORIGIN")]
-    pub stream_origin: Option<String>,
+    /// Also send the token to event streams on this origin (repeatable, or
+    /// comma-separated in the variable): a local simulator's, as
+    /// smartthings-sim prints it. SmartThings' own stream hosts (https on
+    /// *.api.smartthings.com) need nothing.
+    #[arg(
+        long,
+        global = true,
+        env = "SMARTTHINGS_STREAM_ORIGIN",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub stream_origin: Vec<String>,
     /// Profile of the config file to use.
     #[arg(long, global = true, default_value = "default")]
     pub profile: String,
@@ -148,7 +155,7 @@ pub enum Command {
     Snapshot,
     /// Load the home into DuckDB (or Parquet / JSON Lines files), incrementally.
     #[command(
-        after_help = "Examples:\n  st --demo export --format parquet --to ./home-parquet\n  st export --dataset my_home --history\n  st export --to home.duckdb          # a build with `--features duckdb`\n  st export --format parquet --to ./home --follow   # then keep it current from the event stream\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\"\n  or: duckdb -c \"SELECT * FROM 'home-parquet/devices.parquet'\""
+        after_help = "Examples:\n  st --demo export --format parquet --to ./home-parquet\n  st export --dataset my_home --history\n  st export --to home.duckdb          # a build with `--features duckdb`\n  st export --format parquet --to ./home --follow   # then keep it current from the event stream\n  st --demo export --format jsonl --to ./home --follow --count 100\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\"\n  or: duckdb -c \"SELECT * FROM 'home-parquet/devices.parquet'\""
     )]
     Export {
         /// The database file, or the directory for parquet and jsonl
@@ -168,19 +175,21 @@ pub enum Command {
         history: bool,
         /// After the load, keep the destination current from the event
         /// stream: every change appended to `device_events`, `device_status`
-        /// rewritten batch by batch; Ctrl-C stops.
+        /// and `device_health` written again batch by batch (every second
+        /// or 500 changes); Ctrl-C stops, writes the last batch and deletes
+        /// the sink.
         #[arg(long)]
         follow: bool,
         /// With --follow: only this location's events.
         #[arg(long, requires = "follow")]
         location: Option<String>,
-        /// With --follow: stop after this many changes.
-        #[arg(long, requires = "follow")]
+        /// With --follow: stop after this many changes (Ctrl-C stops too).
+        #[arg(long, requires = "follow", value_name = "N")]
         count: Option<u64>,
     },
     /// Tail the home's events as they happen (reconnects by itself; Ctrl-C deletes the sink).
     #[command(
-        after_help = "Examples:\n  st --demo events\n  st events --location ID --capability switch\n  st events --device ID -o json | jq .value\n\nA terminal gets one line per event; a pipe gets one JSON object per line.\nNeeds the `sse` scope with an OAuth session."
+        after_help = "Examples:\n  st --demo events\n  st events --location ID --capability switch\n  st events --device ID --device ID2 -o json | jq .value\n  st events --count 10 > events.jsonl\n  st --base-url http://127.0.0.1:8080/v1 --stream-origin STREAM_ORIGIN events   # a smartthings-sim (it prints its stream origin)\n\nA terminal gets one line per event (time, device, component/capability/attribute = value,\nor health and lifecycle changes); a pipe or -o json gets one JSON object per line.\nA reconnection is noted on stderr: events in between may be missing.\nAn OAuth session needs the `sse` scope; a token has at most 2 event sinks (exit 5 beyond)."
     )]
     Events(EventsArgs),
     /// Log in with an OAuth app (lasting access; a personal access token lasts 24 hours).
@@ -206,17 +215,18 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {
-    /// Only this location's devices.
-    #[arg(long)]
+    /// Only this location's devices [default: every location].
+    #[arg(long, conflicts_with = "device")]
     pub location: Option<String>,
     /// Only these devices (repeatable).
     #[arg(long)]
     pub device: Vec<String>,
-    /// Only device events of this capability (repeatable).
+    /// Only device events of this capability (repeatable; filtered here,
+    /// health and lifecycle events are then left out).
     #[arg(long)]
     pub capability: Vec<String>,
-    /// Stop after this many events.
-    #[arg(long)]
+    /// Stop after N events (device, health or lifecycle).
+    #[arg(long, value_name = "N")]
     pub count: Option<u64>,
 }
 

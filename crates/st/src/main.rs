@@ -75,6 +75,8 @@ fn classify(error: &anyhow::Error) -> (u8, Option<String>) {
         ),
         ErrorKind::Validation if api.status().is_none() => (2, None),
         ErrorKind::Config => (2, None),
+        // Its message says what to do (stop the other stream, or wait).
+        ErrorKind::SinkLimit => (5, None),
         ErrorKind::TokenStore => (1, Some("the session file could not be read or written: check its directory's permissions and free space".into())),
         ErrorKind::Transport | ErrorKind::Decode | ErrorKind::Pagination => (1, None),
         _ => (5, None),

@@ -27,7 +27,7 @@ pub async fn connect(cli: &Cli) -> Result<Session> {
         ) {
             // Something to watch: a few devices changing now and then.
             simulator.start_activity(Activity {
-                devices: 12,
+                devices: 3,
                 events_per_second: 2.0,
                 health_fraction: 0.05,
                 seed: 1,
@@ -67,7 +67,7 @@ pub async fn connect(cli: &Cli) -> Result<Session> {
     if let Some(base) = global.base_url.clone().or(profile.base_url) {
         builder = builder.base_url(base);
     }
-    if let Some(origin) = &global.stream_origin {
+    for origin in &global.stream_origin {
         builder = builder.allow_stream_origin(origin);
     }
     Ok(Session {

@@ -132,3 +132,67 @@ async fn ctrl_c_deletes_the_sink_and_exits_0() {
         "the sink was left behind"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_capability_filter_and_a_terminal_table_show_labelled_lines() {
+    let sim = simulator().await;
+    let mut cmd = st(&sim);
+    cmd.args(["events", "--count", "5", "--capability", "switchLevel"])
+        .args(["-o", "table"]);
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let labels: Vec<String> = sim.with_home(|h| {
+        h.devices
+            .values()
+            .filter_map(|d| d.device["label"].as_str().map(str::to_owned))
+            .collect()
+    });
+    assert_eq!(text.lines().count(), 5, "{text}");
+    for line in text.lines() {
+        // `HH:MM:SS.mmm  <label>  component/switchLevel/attribute = value`
+        assert!(line.contains("/switchLevel/"), "{line}");
+        assert!(labels.iter().any(|l| line.contains(l.as_str())), "{line}");
+        assert!(
+            line.as_bytes()[2] == b':' && line.as_bytes()[8] == b'.',
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sink_limit_is_exit_5_with_what_to_do() {
+    let sim = simulator().await;
+    let client = smartthings_ext::SmartThings::builder()
+        .token(sim.token())
+        .base_url(sim.base_url())
+        .allow_stream_origin(sim.stream_origin())
+        .build()
+        .unwrap();
+    // Two other streams with the same token hold both sinks.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut events = client.events(smartthings_ext::EventSubscription::all_locations());
+        futures::StreamExt::next(&mut events)
+            .await
+            .unwrap()
+            .unwrap();
+        held.push(events);
+    }
+    assert_eq!(sim.stream_stats().sinks_active, 2);
+    let mut cmd = st(&sim);
+    cmd.args(["events", "--count", "1"]);
+    let out = run(cmd).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("sinks"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    for events in held {
+        events.close().await;
+    }
+    assert_eq!(sim.stream_stats().sinks_active, 0);
+}

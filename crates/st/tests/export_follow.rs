@@ -85,6 +85,15 @@ fn events(dir: &Path) -> Vec<Value> {
     rows
 }
 
+/// Poll `done` until it holds, or fail saying `what` never happened.
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} never happened");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn follow_keeps_the_export_equal_to_the_truth_and_marks_reconciled_rows() {
     let config = Config {
@@ -94,7 +103,7 @@ async fn follow_keeps_the_export_equal_to_the_truth_and_marks_reconciled_rows() 
     let sim = Simulator::start(Home::demo(), config).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("home");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_st"))
+    let child = Command::new(env!("CARGO_BIN_EXE_st"))
         .env("SMARTTHINGS_TOKEN", sim.token())
         .env("ST_CONFIG", "/nonexistent/st-test-config.yaml")
         .args([
@@ -111,65 +120,102 @@ async fn follow_keeps_the_export_equal_to_the_truth_and_marks_reconciled_rows() 
         .spawn()
         .unwrap();
     // The stream is open once the sink exists.
-    let started = Instant::now();
-    while sim.stream_stats().streams_active == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "st never connected"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("st connecting", || sim.stream_stats().streams_active == 1).await;
     sim.start_activity(Activity {
         devices: 12,
         events_per_second: 200.0,
         health_fraction: 0.0,
         seed: 9,
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    // Events lost while one device is silenced, found again by the
-    // reconciliation after the drop.
-    let silenced = sim.with_home(|h| h.devices.values().next().unwrap().id().to_owned());
-    assert_eq!(
-        sim.stream_fault(StreamFault::Silence {
-            device_id: silenced
-        }),
-        1
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    until("100 events", || sim.stream_stats().events_published >= 100).await;
+    sim.stop_activity();
+    // A device falls silent and changes: the stream loses the change, and
+    // the reconciliation after the drop finds it.
+    let (dimmer, level) = sim.with_home(|h| {
+        let d = h
+            .devices
+            .values()
+            .find(|d| d.has_capability("switchLevel"))
+            .unwrap();
+        let level = d.status["components"]["main"]["switchLevel"]["level"]["value"].clone();
+        (d.id().to_owned(), level)
+    });
+    let lost_level = if level == 37 { 38 } else { 37 };
+    let silenced = StreamFault::Silence {
+        device_id: dimmer.clone(),
+    };
+    assert_eq!(sim.stream_fault(silenced), 1);
+    let lost = serde_json::json!(lost_level);
+    assert!(sim.set_attribute(&dimmer, "main", "switchLevel", "level", lost));
+    assert_eq!(sim.published_events().last().unwrap().lost, 1);
     assert_eq!(sim.stream_fault(StreamFault::Drop), 1);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let key = (
+        dimmer.clone(),
+        "main".to_owned(),
+        "switchLevel".to_owned(),
+        "level".to_owned(),
+    );
+    until("the lost change reconciled", || {
+        exported(&out).get(&key) == Some(&lost_level.to_string())
+    })
+    .await;
+    // More changes over the new connection.
+    sim.start_activity(Activity {
+        devices: 12,
+        events_per_second: 200.0,
+        health_fraction: 0.0,
+        seed: 10,
+    });
+    let before = sim.stream_stats().events_published;
+    until("100 more events", || {
+        sim.stream_stats().events_published >= before + 100
+    })
+    .await;
     sim.stop_activity();
     let published = sim.stream_stats().events_published;
     assert!(published >= 200, "only {published} events");
 
     // The export catches up with the home.
     let expected = truth(&sim);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while exported(&out) != expected {
-        assert!(Instant::now() < deadline, "the export never caught up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until("the export catching up", || exported(&out) == expected).await;
 
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    assert!(status.success(), "exit {status}");
+    assert!(
+        output.status.success(),
+        "exit {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(
         sim.stream_stats().sinks_active,
         0,
         "the sink was left behind"
     );
+    assert_eq!(exported(&out), expected, "still equal after the stop");
 
+    // The summary (JSON: stdout is a pipe) counts what device_events holds.
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
     let rows = events(&out);
     let reconciled = rows.iter().filter(|r| r["origin"] == "reconciled").count();
     let streamed = rows.iter().filter(|r| r["origin"] == "stream").count();
+    assert_eq!(summary["changes"], rows.len(), "{summary}");
+    assert_eq!(summary["streamed"], streamed, "{summary}");
+    assert_eq!(summary["reconciled"], reconciled, "{summary}");
     assert!(
         streamed > 0 && reconciled > 0,
         "{streamed} streamed, {reconciled} reconciled"
+    );
+    assert!(
+        rows.iter().any(|r| r["origin"] == "reconciled"
+            && r["device_id"] == dimmer.as_str()
+            && r["value_json"].as_str() == Some(&*lost_level.to_string())),
+        "the lost change is a reconciled row"
     );
     // Every attribute row is a value the simulator published.
     let values: std::collections::HashSet<(String, String, String)> = sim
@@ -191,4 +237,50 @@ async fn follow_keeps_the_export_equal_to_the_truth_and_marks_reconciled_rows() 
         );
         assert!(values.contains(&key), "{row} was never published");
     }
+}
+
+/// `--count N`: stops by itself after N changes, exit 0, sink deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn follow_count_stops_after_that_many_changes() {
+    let sim = Simulator::start(Home::demo(), Config::default())
+        .await
+        .unwrap();
+    sim.start_activity(Activity {
+        devices: 12,
+        events_per_second: 100.0,
+        health_fraction: 0.1,
+        seed: 5,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("home");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_st"));
+    cmd.env("SMARTTHINGS_TOKEN", sim.token())
+        .env("ST_CONFIG", "/nonexistent/st-test-config.yaml")
+        .args([
+            "--base-url",
+            &sim.base_url(),
+            "--stream-origin",
+            &sim.stream_origin(),
+        ])
+        .args(["export", "--format", "parquet", "--to"])
+        .arg(&out)
+        .args(["--follow", "--count", "30"]);
+    let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let changes = summary["changes"].as_u64().unwrap();
+    assert!(changes >= 30, "{summary}");
+    assert_eq!(summary["load_id"], 1, "{summary}");
+    assert!(out.join("device_events").read_dir().unwrap().count() >= 1);
+    assert_eq!(
+        sim.stream_stats().sinks_active,
+        0,
+        "the sink was left behind"
+    );
 }

@@ -11,7 +11,7 @@ use super::pipeline::Seq;
 use super::respond::{Refusal, not_found, ok, request_id, unprocessable};
 use super::{ExecutedCommand, Shared, Sim};
 use crate::home::{Home, capabilities_of};
-use crate::stream::{ChangeKind, StateChange};
+use crate::stream::Attribute;
 
 pub(super) fn routes(api: Api) -> Api {
     api.post(
@@ -24,11 +24,12 @@ pub(super) fn routes(api: Api) -> Api {
 /// The attribute changes of one command: (attribute, value, unit).
 type Effect = (&'static str, Value, Option<&'static str>);
 
-/// One command as executed: component, capability, command, arguments.
-type Executed = (String, String, String, Vec<Value>);
+/// One command as executed: component, capability, command, arguments,
+/// and the id its result and its events carry.
+type Executed = (String, String, String, Vec<Value>, String);
 
 pub(super) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    crate::home::timestamp(chrono::Utc::now())
 }
 
 fn number_in(args: &[Value], index: usize, min: f64, max: f64) -> Result<f64, String> {
@@ -129,7 +130,8 @@ fn command_effects(capability: &str, command: &str, args: &[Value]) -> Result<Ve
 }
 
 /// Validate every command, then apply them all: a request is executed
-/// entirely or not at all.
+/// entirely or not at all. Each attribute it sets is a pending change of
+/// the home, stamped with the one instant of the request.
 pub(super) fn apply_commands(
     home: &mut Home,
     device_id: &str,
@@ -137,7 +139,7 @@ pub(super) fn apply_commands(
 ) -> Result<Vec<Executed>, Refusal> {
     let device = home
         .devices
-        .get_mut(device_id)
+        .get(device_id)
         .ok_or_else(|| not_found("Device", device_id))?;
     let mut planned = Vec::new();
     for (i, command) in commands.iter().enumerate() {
@@ -171,39 +173,28 @@ pub(super) fn apply_commands(
         planned.push((component, capability, name, args, effects));
     }
     let at = chrono::Utc::now();
-    let timestamp = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let location_id = device.location_id().to_owned();
     let mut executed = Vec::new();
-    let mut changes = Vec::new();
     for (component, capability, name, args, effects) in planned {
+        let id = request_id();
         for (attribute, value, unit) in effects {
-            let mut state = json!({"value": value, "timestamp": timestamp});
-            if let Some(unit) = unit {
-                state["unit"] = json!(unit);
-            }
-            device.status["components"][&component][&capability][attribute] = state;
-            changes.push(StateChange {
-                device_id: device_id.to_owned(),
-                location_id: location_id.clone(),
-                kind: ChangeKind::Attribute {
-                    component: component.clone(),
-                    capability: capability.clone(),
-                    attribute: attribute.to_owned(),
-                    value,
-                    unit: unit.map(str::to_owned),
-                },
-                time_ms: at.timestamp_millis(),
-            });
+            let change = Attribute {
+                component: component.clone(),
+                capability: capability.clone(),
+                attribute: attribute.to_owned(),
+                value,
+                unit: unit.map(str::to_owned),
+                command_id: Some(id.clone()),
+            };
+            home.set_attribute(device_id, change, at);
         }
-        executed.push((component, capability, name, args));
+        executed.push((component, capability, name, args, id));
     }
-    home.pending.extend(changes);
     Ok(executed)
 }
 
 pub(super) fn log_commands(sim: &Sim, seq: u64, device_id: &str, executed: Vec<Executed>) {
     let mut log = sim.commands.lock().expect("commands");
-    for (component, capability, command, arguments) in executed {
+    for (component, capability, command, arguments, _) in executed {
         log.push(ExecutedCommand {
             seq,
             device_id: device_id.to_owned(),
@@ -231,18 +222,13 @@ async fn execute_commands(
             Some("commands"),
         );
     };
-    let executed = {
-        let mut home = sim.home.lock().expect("home");
-        let applied = apply_commands(&mut home, &id, commands);
-        sim.publish_changes(&mut home);
-        match applied {
-            Ok(executed) => executed,
-            Err(refusal) => return refusal.into_response(),
-        }
+    let executed = match sim.change(|home| apply_commands(home, &id, commands)) {
+        Ok(executed) => executed,
+        Err(refusal) => return refusal.into_response(),
     };
     let results: Vec<Value> = executed
         .iter()
-        .map(|_| json!({"id": request_id(), "status": "ACCEPTED"}))
+        .map(|(.., command_id)| json!({"id": command_id, "status": "ACCEPTED"}))
         .collect();
     log_commands(&sim, seq, &id, executed);
     ok(json!({"results": results}))

@@ -106,7 +106,7 @@ async fn get_device(State(sim): State<Shared>, Path(id): Path<String>) -> Respon
 }
 
 async fn delete_device(State(sim): State<Shared>, Path(id): Path<String>) -> Response {
-    match sim.home.lock().expect("home").devices.shift_remove(&id) {
+    match sim.change(|home| home.remove_device(&id, chrono::Utc::now())) {
         Some(_) => ok(json!({})),
         None => not_found("Device", &id),
     }

@@ -116,7 +116,7 @@ async fn update_location(
 }
 
 async fn delete_location(State(sim): State<Shared>, Path(id): Path<String>) -> Response {
-    if sim.home.lock().expect("home").delete_location(&id) {
+    if sim.change(|home| home.delete_location(&id)) {
         ok(json!({}))
     } else {
         not_found("Location", &id)

@@ -1,7 +1,7 @@
 //! The request pipeline in front of every operation, as three layers:
 //! `observe` counts and logs every request (and drops a connection when a
 //! fault says so), `authenticate` checks the bearer token and the rate
-//! limits (API only), `inject` draws a fault (API and OAuth alike).
+//! limits (API and event streams), `inject` draws a fault (everywhere).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -328,8 +328,16 @@ fn too_many(bucket: &str, limit: u32, window_secs: u64, retry_ms: u64) -> Respon
 
 /// The same response with its body cut off half-way: the declared length
 /// is kept, and after `pause` the connection ends early (a short pause: a
-/// truncated body; a long one: a stalled connection).
+/// truncated body; a long one: a stalled connection). An event stream has
+/// no half: it sends its first event (`welcome`) and no more.
 async fn cut(response: Response, pause: std::time::Duration) -> Response {
+    if response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t == "text/event-stream")
+    {
+        return cut_stream(response, pause).await;
+    }
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
@@ -346,6 +354,22 @@ async fn cut(response: Response, pause: std::time::Duration) -> Response {
             Err(std::io::Error::other("cut by fault injection"))
         }),
     );
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// An event stream cut after its first event. The rest of its body is
+/// dropped at once, so that the sink's events count as lost, not as
+/// delivered into a connection that never passes them on.
+async fn cut_stream(response: Response, pause: std::time::Duration) -> Response {
+    let (parts, body) = response.into_parts();
+    let mut data = body.into_data_stream();
+    let first = data.next().await;
+    drop(data);
+    let first = first.map(|chunk| chunk.map_err(std::io::Error::other));
+    let stream = futures::stream::iter(first).chain(futures::stream::once(async move {
+        tokio::time::sleep(pause).await;
+        Err(std::io::Error::other("cut by fault injection"))
+    }));
     Response::from_parts(parts, Body::from_stream(stream))
 }
 

@@ -50,18 +50,18 @@ async fn execute_scene(
     Path(id): Path<String>,
     axum::Extension(Seq(seq)): axum::Extension<Seq>,
 ) -> Response {
-    let mut home = sim.home.lock().expect("home");
-    let Some(scene) = home.scenes.get_mut(&id) else {
-        return not_found("Scene", &id);
-    };
-    scene["lastExecutedDate"] = json!(now());
-    let actions = scene["actions"].as_array().cloned().unwrap_or_default();
-    for action in actions {
-        let device_id = action["deviceId"].as_str().unwrap_or_default().to_owned();
-        if let Ok(executed) = apply_commands(&mut home, &device_id, std::slice::from_ref(&action)) {
-            log_commands(&sim, seq, &device_id, executed);
+    sim.change(|home| {
+        let Some(scene) = home.scenes.get_mut(&id) else {
+            return not_found("Scene", &id);
+        };
+        scene["lastExecutedDate"] = json!(now());
+        let actions = scene["actions"].as_array().cloned().unwrap_or_default();
+        for action in actions {
+            let device_id = action["deviceId"].as_str().unwrap_or_default().to_owned();
+            if let Ok(executed) = apply_commands(home, &device_id, std::slice::from_ref(&action)) {
+                log_commands(&sim, seq, &device_id, executed);
+            }
         }
-    }
-    sim.publish_changes(&mut home);
-    ok(json!({"status": "success"}))
+        ok(json!({"status": "success"}))
+    })
 }

@@ -4,21 +4,20 @@
 //! answers `text/event-stream` for as long as the sink and the connection
 //! live.
 
+use std::sync::{Mutex, Weak};
+use std::time::Duration;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::Shared;
 use super::operations::Api;
 use super::pipeline::Principal;
 use super::respond::{api_error, ok, unprocessable};
-use super::{Shared, Sim};
-use std::sync::Arc;
-use std::time::Duration;
-
-use crate::home::{Home, SimDevice};
-use crate::stream::{Activity, ChangeKind, Filter, Frame, Refused, Running, StateChange};
+use crate::stream::{Filter, Frame, Opened, Refused, Sinks};
 
 /// The kind of id `Sim::new_id` makes for a sink.
 const SINK_ID_KIND: u16 = 0x55;
@@ -79,11 +78,12 @@ async fn create_sink(
         );
     }
     let id = sim.new_id(SINK_ID_KIND);
-    let created = sim
-        .sinks
-        .lock()
-        .expect("sinks")
-        .create(id.clone(), &principal, filter.clone());
+    let name = body["name"].as_str().unwrap_or("sim");
+    let created =
+        sim.sinks
+            .lock()
+            .expect("sinks")
+            .create(id.clone(), name, &principal, filter.clone());
     if let Err(Refused::Limit(limit)) = created {
         return api_error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -131,8 +131,13 @@ async fn stream_events(
     Path(id): Path<String>,
     axum::Extension(Principal(principal)): axum::Extension<Principal>,
 ) -> Response {
-    let connected = sim.sinks.lock().expect("sinks").connect(&id, &principal);
-    let Some((connection, frames)) = connected else {
+    let opened = sim.sinks.lock().expect("sinks").connect(&id, &principal);
+    let Some(Opened {
+        connection,
+        frames,
+        expires,
+    }) = opened
+    else {
         return api_error(
             StatusCode::NOT_FOUND,
             "NotFoundError",
@@ -142,20 +147,39 @@ async fn stream_events(
     };
     let sinks = sim.sinks.clone();
     let period = sinks.lock().expect("sinks").welcome_period();
+    let timer_sink = id.clone();
+    // The connection's timer: `welcome` every period, and the end of the
+    // stream as soon as its sink expires.
     tokio::spawn(async move {
+        let expires = tokio::time::Instant::from_std(expires);
+        let mut next = tokio::time::Instant::now() + period;
         loop {
-            tokio::time::sleep(period).await;
-            if !sinks.lock().expect("sinks").welcome(connection) {
+            tokio::time::sleep_until(next.min(expires)).await;
+            let due = tokio::time::Instant::now() >= next;
+            if due {
+                next += period;
+            }
+            if !sinks
+                .lock()
+                .expect("sinks")
+                .tick(&timer_sink, connection, due)
+            {
                 return;
             }
         }
     });
+    let release = Release {
+        sinks: std::sync::Arc::downgrade(&sim.sinks),
+        sink: id,
+        connection,
+    };
     // Ends cleanly on Close; fails after Cut, so that the connection is
-    // cut as a dropped network would.
-    let body = futures::stream::unfold(Some(frames), |frames| async move {
-        let mut frames = frames?;
+    // cut as a dropped network would. Dropping the body (the client went
+    // away) frees the sink's stream slot.
+    let body = futures::stream::unfold(Some((frames, release)), |state| async move {
+        let (mut frames, release) = state?;
         match frames.recv().await {
-            Some(Frame::Data(bytes)) => Some((Ok(bytes), Some(frames))),
+            Some(Frame::Data(bytes)) => Some((Ok(bytes), Some((frames, release)))),
             Some(Frame::Cut) => {
                 // What was sent before the cut reaches the client first, as
                 // on a network that drops after the last segment.
@@ -175,186 +199,19 @@ async fn stream_events(
         .into_response()
 }
 
-impl Sim {
-    /// Publish the state changes `home` has collected, in order, while the
-    /// caller still holds the home: the stream never contradicts the state.
-    pub(crate) fn publish_changes(&self, home: &mut Home) {
-        if home.pending.is_empty() {
-            return;
-        }
-        let mut sinks = self.sinks.lock().expect("sinks");
-        for change in home.pending.drain(..) {
-            sinks.publish(&change);
-        }
-    }
+/// Frees a sink's stream slot when its connection's body is dropped.
+struct Release {
+    sinks: Weak<Mutex<Sinks>>,
+    sink: String,
+    connection: u64,
 }
 
-/// Two-state attributes the activity flips between.
-const TOGGLES: [(&str, &str); 6] = [
-    ("on", "off"),
-    ("active", "inactive"),
-    ("open", "closed"),
-    ("locked", "unlocked"),
-    ("present", "not present"),
-    ("wet", "dry"),
-];
-
-/// How often the activity wakes to make its changes.
-const ACTIVITY_TICK: Duration = Duration::from_millis(10);
-
-impl Sim {
-    pub(crate) fn start_activity(self: &Arc<Self>, activity: Activity) {
-        self.stop_activity();
-        let stop = Arc::new(tokio::sync::Notify::new());
-        *self.activity.lock().expect("activity") = Some(Running { stop: stop.clone() });
-        let sim = self.clone();
-        tokio::spawn(async move {
-            let mut rng = fastrand::Rng::with_seed(activity.seed);
-            let per_tick = activity.events_per_second * ACTIVITY_TICK.as_secs_f64();
-            let mut owed = 0.0;
-            let mut tick = tokio::time::interval(ACTIVITY_TICK);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    () = stop.notified() => return,
-                    _ = tick.tick() => {}
-                }
-                owed += per_tick;
-                let mut home = sim.home.lock().expect("home");
-                while owed >= 1.0 {
-                    owed -= 1.0;
-                    random_change(&mut home, &mut rng, &activity);
-                }
-                sim.publish_changes(&mut home);
-            }
-        });
-    }
-
-    pub(crate) fn stop_activity(&self) {
-        if let Some(running) = self.activity.lock().expect("activity").take() {
-            running.stop.notify_one();
+impl Drop for Release {
+    fn drop(&mut self) {
+        if let Some(sinks) = self.sinks.upgrade()
+            && let Ok(mut sinks) = sinks.lock()
+        {
+            sinks.release(&self.sink, self.connection);
         }
     }
-
-    pub(crate) fn add_device(&self, device: SimDevice) {
-        let mut home = self.home.lock().expect("home");
-        let change = StateChange {
-            device_id: device.id().to_owned(),
-            location_id: device.location_id().to_owned(),
-            kind: ChangeKind::Lifecycle {
-                lifecycle: "CREATE",
-                name: device.device["label"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            },
-            time_ms: chrono::Utc::now().timestamp_millis(),
-        };
-        home.devices.insert(device.id().to_owned(), device);
-        home.pending.push(change);
-        self.publish_changes(&mut home);
-    }
-
-    pub(crate) fn remove_device(&self, device_id: &str) -> bool {
-        let mut home = self.home.lock().expect("home");
-        let Some(device) = home.devices.shift_remove(device_id) else {
-            return false;
-        };
-        home.pending.push(StateChange {
-            device_id: device_id.to_owned(),
-            location_id: device.location_id().to_owned(),
-            kind: ChangeKind::Lifecycle {
-                lifecycle: "DELETE",
-                name: device.device["label"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            },
-            time_ms: chrono::Utc::now().timestamp_millis(),
-        });
-        self.publish_changes(&mut home);
-        true
-    }
-}
-
-/// One random change to one of the first `activity.devices` devices: a
-/// health flip, a new number, or a two-state attribute flipped. Numbers are
-/// whole, so that every value compares exactly after a round trip.
-fn random_change(home: &mut Home, rng: &mut fastrand::Rng, activity: &Activity) {
-    let count = activity.devices.min(home.devices.len());
-    if count == 0 {
-        return;
-    }
-    let at = chrono::Utc::now();
-    let stamp = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let (device_id, device) = home
-        .devices
-        .get_index_mut(rng.usize(..count))
-        .expect("index within the home");
-    let device_id = device_id.clone();
-    let location_id = device.location_id().to_owned();
-    if rng.f64() < activity.health_fraction {
-        let state = if device.health["state"] == "OFFLINE" {
-            "ONLINE"
-        } else {
-            "OFFLINE"
-        };
-        device.health["state"] = json!(state);
-        device.health["lastUpdatedDate"] = json!(stamp);
-        home.pending.push(StateChange {
-            device_id,
-            location_id,
-            kind: ChangeKind::Health { state },
-            time_ms: at.timestamp_millis(),
-        });
-        return;
-    }
-    // Pick an attribute this change can make: a number or a known toggle.
-    let mut candidates = Vec::new();
-    if let Some(components) = device.status["components"].as_object() {
-        for (component, capabilities) in components {
-            for (capability, attributes) in capabilities.as_object().into_iter().flatten() {
-                for (attribute, state) in attributes.as_object().into_iter().flatten() {
-                    let value = &state["value"];
-                    let changeable = value.is_number()
-                        || value
-                            .as_str()
-                            .is_some_and(|v| TOGGLES.iter().any(|(a, b)| v == *a || v == *b));
-                    if changeable {
-                        candidates.push((component.clone(), capability.clone(), attribute.clone()));
-                    }
-                }
-            }
-        }
-    }
-    if candidates.is_empty() {
-        return;
-    }
-    let (component, capability, attribute) = candidates.swap_remove(rng.usize(..candidates.len()));
-    let state = &mut device.status["components"][&component][&capability][&attribute];
-    let value = match &state["value"] {
-        Value::String(v) => {
-            let (a, b) = TOGGLES
-                .iter()
-                .find(|(a, b)| v == *a || v == *b)
-                .expect("a candidate toggle");
-            json!(if v == *a { *b } else { *a })
-        }
-        _ => json!(rng.i64(0..=100)),
-    };
-    state["value"] = value.clone();
-    state["timestamp"] = json!(stamp);
-    let unit = state["unit"].as_str().map(str::to_owned);
-    home.pending.push(StateChange {
-        device_id,
-        location_id,
-        kind: ChangeKind::Attribute {
-            component,
-            capability,
-            attribute,
-            value,
-            unit,
-        },
-        time_ms: at.timestamp_millis(),
-    });
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use smartthings_export::{Destination, ExportOptions, FollowOptions};
 use smartthings_ext::{EventSubscription, SmartThings};
 
-use super::{UsageError, progress_bar};
+use super::{UsageError, interrupted, progress_bar};
 use crate::cli::{ExportFormat, Format};
 use crate::output::emit;
 
@@ -111,12 +111,12 @@ async fn run_follow(
         None => EventSubscription::all_locations(),
     };
     eprintln!(
-        "following the event stream into {} (Ctrl-C stops)",
+        "loading, then following the event stream into {} (Ctrl-C stops)",
         destination.path().display()
     );
-    let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    // Listening from now on, so a Ctrl-C during the load stops the follow
+    // as soon as it starts (and never leaves the sink behind).
+    let stop = interrupted();
     let summary = smartthings_export::follow(
         c,
         destination,
@@ -130,9 +130,10 @@ async fn run_follow(
         bar.finish_and_clear();
     }
     let value = json!({
-        "devices": summary.initial.stats.devices, "changes": summary.changes,
-        "streamed": summary.streamed, "reconciled": summary.reconciled,
-        "batches": summary.batches, "destination": summary.initial.destination,
+        "devices": summary.initial.stats.devices, "load_id": summary.initial.load_id,
+        "changes": summary.changes, "streamed": summary.streamed,
+        "reconciled": summary.reconciled, "batches": summary.batches,
+        "destination": summary.initial.destination,
     });
     match format {
         Format::Table => crate::output::line(&summary),

@@ -116,6 +116,24 @@ fn deleted(format: Format, what: &str, id: &str) -> Result<()> {
     })
 }
 
+/// Ctrl-C (SIGINT), listened for from this call on: one that arrives
+/// before the future is first polled is not lost (nor does it kill the
+/// process, as it would before any listener exists).
+fn interrupted() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut sigint) = signal(SignalKind::interrupt()) {
+            return Box::pin(async move {
+                sigint.recv().await;
+            });
+        }
+    }
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
 fn progress_bar() -> Option<indicatif::ProgressBar> {
     std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
