@@ -21,8 +21,11 @@ use syn::{
 pub fn generate(client: &syn::File) -> Result<TokenStream> {
     let operations = client_operations(client)?;
     let builders = builder_impls(client)?;
+    let lists = list_pages(client)?;
     let mut methods = Vec::new();
     let mut structs = Vec::new();
+    let mut pages = Vec::new();
+    let mut paged = std::collections::BTreeSet::new();
     for operation in &operations {
         let Some(builder) = builders.iter().find(|b| b.name == operation.builder) else {
             bail!(
@@ -59,6 +62,36 @@ pub fn generate(client: &syn::File) -> Result<TokenStream> {
             }
         });
         let body = &builder.body;
+        // A list: `items()` streams every item across pages, and the page
+        // type gets its `ListPage` impl (once, however many lists share it).
+        let list = type_name(body).and_then(|page| Some((page.clone(), lists.get(&page)?)));
+        let items = list.map(|(page, item)| {
+            if paged.insert(page.clone()) {
+                let page = Ident::new(&page, proc_macro2::Span::call_site());
+                pages.push(quote! {
+                    impl crate::ListPage for types::#page {
+                        type Item = #item;
+                        fn into_parts(
+                            self,
+                        ) -> (::std::vec::Vec<::smartthings::Lenient<#item>>, ::std::option::Option<::std::string::String>) {
+                            let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
+                            (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
+                        }
+                    }
+                });
+            }
+            let operation = name.to_string();
+            let doc = "Every item of the list, fetched page by page as the stream is read \
+                       (next links are followed on the configured origin only; an item that \
+                       does not decode is an error item, and the stream goes on).";
+            quote! {
+                #[doc = #doc]
+                pub fn items(self) -> crate::Items<'a, #item> {
+                    let client = self.client;
+                    client.paginate(#operation, ::std::boxed::Box::pin(self.send()))
+                }
+            }
+        });
         let link = format!("Builder for [`SmartThings::{name}`](crate::SmartThings::{name}).");
         let send_doc = "Send the request: the response body, or an [`Error`](crate::Error) \
                         with everything the server said.";
@@ -76,6 +109,7 @@ pub fn generate(client: &syn::File) -> Result<TokenStream> {
                 pub async fn send(self) -> ::std::result::Result<#body, crate::Error> {
                     self.client.call(self.inner.send()).await
                 }
+                #items
             }
         });
     }
@@ -84,12 +118,68 @@ pub fn generate(client: &syn::File) -> Result<TokenStream> {
         impl crate::SmartThings {
             #(#methods)*
         }
-        /// One builder per operation: set its parameters, then `send`.
+        /// One builder per operation: set its parameters, then `send` (or,
+        /// for a list, `items`).
         pub mod builder {
             use super::types;
             #(#structs)*
         }
+        #(#pages)*
     })
+}
+
+/// The list pages among the generated types: a struct with
+/// `items: Option<Vec<Lenient<T>>>` and `links: Option<Links>` (`_links`),
+/// by name, with `T` as the ext crate names it.
+fn list_pages(file: &syn::File) -> Result<std::collections::HashMap<String, Type>> {
+    let module = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
+            _ => None,
+        })
+        .context("the generated client has no `types` module")?;
+    let mut out = std::collections::HashMap::new();
+    for item in &module.1 {
+        let Item::Struct(s) = item else { continue };
+        let field = |name: &str| {
+            s.fields
+                .iter()
+                .find(|f| f.ident.as_ref().is_some_and(|i| i == name))
+        };
+        let (Some(items), Some(links)) = (field("items"), field("links")) else {
+            continue;
+        };
+        let links_ok = first_generic(&links.ty)
+            .as_ref()
+            .and_then(type_name)
+            .as_deref()
+            == Some("Links");
+        // Option<Vec<Lenient<T>>>
+        let item = first_generic(&items.ty)
+            .and_then(|vec| first_generic(&vec))
+            .filter(|lenient| type_name(lenient).as_deref() == Some("Lenient"))
+            .and_then(|lenient| first_generic(&lenient));
+        if let (true, Some(item)) = (links_ok, item) {
+            let item = match &item {
+                Type::Path(p) if p.path.segments.len() == 1 && p.qself.is_none() => {
+                    syn::parse_quote!(types::#item)
+                }
+                _ => item,
+            };
+            out.insert(s.ident.to_string(), item);
+        }
+    }
+    Ok(out)
+}
+
+/// The last path segment's name of a type (`types::Foo` -> `Foo`).
+fn type_name(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
 }
 
 struct Operation {

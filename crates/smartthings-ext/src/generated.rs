@@ -622,7 +622,8 @@ let response = client.execute_scene()
         }
     }
 }
-/// One builder per operation: set its parameters, then `send`.
+/// One builder per operation: set its parameters, then `send` (or,
+/// for a list, `items`).
 pub mod builder {
     use super::types;
     ///Builder for [`SmartThings::list_apps`](crate::SmartThings::list_apps).
@@ -638,6 +639,11 @@ pub mod builder {
             self,
         ) -> ::std::result::Result<types::ListAppsResponse, crate::Error> {
             self.client.call(self.inner.send()).await
+        }
+        ///Every item of the list, fetched page by page as the stream is read (next links are followed on the configured origin only; an item that does not decode is an error item, and the stream goes on).
+        pub fn items(self) -> crate::Items<'a, types::App> {
+            let client = self.client;
+            client.paginate("list_apps", ::std::boxed::Box::pin(self.send()))
         }
     }
     ///Builder for [`SmartThings::get_app`](crate::SmartThings::get_app).
@@ -696,6 +702,11 @@ pub mod builder {
             self,
         ) -> ::std::result::Result<types::ListCapabilitiesResponse, crate::Error> {
             self.client.call(self.inner.send()).await
+        }
+        ///Every item of the list, fetched page by page as the stream is read (next links are followed on the configured origin only; an item that does not decode is an error item, and the stream goes on).
+        pub fn items(self) -> crate::Items<'a, types::CapabilitySummary> {
+            let client = self.client;
+            client.paginate("list_capabilities", ::std::boxed::Box::pin(self.send()))
         }
     }
     ///Builder for [`SmartThings::list_devices`](crate::SmartThings::list_devices).
@@ -781,6 +792,11 @@ pub mod builder {
             self,
         ) -> ::std::result::Result<types::ListDevicesResponse, crate::Error> {
             self.client.call(self.inner.send()).await
+        }
+        ///Every item of the list, fetched page by page as the stream is read (next links are followed on the configured origin only; an item that does not decode is an error item, and the stream goes on).
+        pub fn items(self) -> crate::Items<'a, types::Device> {
+            let client = self.client;
+            client.paginate("list_devices", ::std::boxed::Box::pin(self.send()))
         }
     }
     ///Builder for [`SmartThings::get_device`](crate::SmartThings::get_device).
@@ -1039,6 +1055,11 @@ pub mod builder {
         ) -> ::std::result::Result<types::ListSubscriptionsResponse, crate::Error> {
             self.client.call(self.inner.send()).await
         }
+        ///Every item of the list, fetched page by page as the stream is read (next links are followed on the configured origin only; an item that does not decode is an error item, and the stream goes on).
+        pub fn items(self) -> crate::Items<'a, types::Subscription> {
+            let client = self.client;
+            client.paginate("list_subscriptions", ::std::boxed::Box::pin(self.send()))
+        }
     }
     ///Builder for [`SmartThings::create_subscription`](crate::SmartThings::create_subscription).
     #[derive(Debug, Clone)]
@@ -1159,6 +1180,11 @@ pub mod builder {
             self,
         ) -> ::std::result::Result<types::ListLocationsResponse, crate::Error> {
             self.client.call(self.inner.send()).await
+        }
+        ///Every item of the list, fetched page by page as the stream is read (next links are followed on the configured origin only; an item that does not decode is an error item, and the stream goes on).
+        pub fn items(self) -> crate::Items<'a, types::Location> {
+            let client = self.client;
+            client.paginate("list_locations", ::std::boxed::Box::pin(self.send()))
         }
     }
     ///Builder for [`SmartThings::create_location`](crate::SmartThings::create_location).
@@ -1317,6 +1343,11 @@ pub mod builder {
         ) -> ::std::result::Result<types::ListRoomsResponse, crate::Error> {
             self.client.call(self.inner.send()).await
         }
+        ///Every item of the list, fetched page by page as the stream is read (next links are followed on the configured origin only; an item that does not decode is an error item, and the stream goes on).
+        pub fn items(self) -> crate::Items<'a, types::Room> {
+            let client = self.client;
+            client.paginate("list_rooms", ::std::boxed::Box::pin(self.send()))
+        }
     }
     ///Builder for [`SmartThings::create_room`](crate::SmartThings::create_room).
     #[derive(Debug, Clone)]
@@ -1409,6 +1440,11 @@ pub mod builder {
             self,
         ) -> ::std::result::Result<types::ListRulesResponse, crate::Error> {
             self.client.call(self.inner.send()).await
+        }
+        ///Every item of the list, fetched page by page as the stream is read (next links are followed on the configured origin only; an item that does not decode is an error item, and the stream goes on).
+        pub fn items(self) -> crate::Items<'a, types::Rule> {
+            let client = self.client;
+            client.paginate("list_rules", ::std::boxed::Box::pin(self.send()))
         }
     }
     ///Builder for [`SmartThings::create_rule`](crate::SmartThings::create_rule).
@@ -1607,6 +1643,11 @@ pub mod builder {
         ) -> ::std::result::Result<types::ListScenesResponse, crate::Error> {
             self.client.call(self.inner.send()).await
         }
+        ///Every item of the list, fetched page by page as the stream is read (next links are followed on the configured origin only; an item that does not decode is an error item, and the stream goes on).
+        pub fn items(self) -> crate::Items<'a, types::Scene> {
+            let client = self.client;
+            client.paginate("list_scenes", ::std::boxed::Box::pin(self.send()))
+        }
     }
     ///Builder for [`SmartThings::execute_scene`](crate::SmartThings::execute_scene).
     #[derive(Debug, Clone)]
@@ -1632,5 +1673,101 @@ pub mod builder {
         ) -> ::std::result::Result<types::ExecuteSceneResponse, crate::Error> {
             self.client.call(self.inner.send()).await
         }
+    }
+}
+impl crate::ListPage for types::ListAppsResponse {
+    type Item = types::App;
+    fn into_parts(
+        self,
+    ) -> (
+        ::std::vec::Vec<::smartthings::Lenient<types::App>>,
+        ::std::option::Option<::std::string::String>,
+    ) {
+        let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
+        (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
+    }
+}
+impl crate::ListPage for types::ListCapabilitiesResponse {
+    type Item = types::CapabilitySummary;
+    fn into_parts(
+        self,
+    ) -> (
+        ::std::vec::Vec<::smartthings::Lenient<types::CapabilitySummary>>,
+        ::std::option::Option<::std::string::String>,
+    ) {
+        let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
+        (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
+    }
+}
+impl crate::ListPage for types::ListDevicesResponse {
+    type Item = types::Device;
+    fn into_parts(
+        self,
+    ) -> (
+        ::std::vec::Vec<::smartthings::Lenient<types::Device>>,
+        ::std::option::Option<::std::string::String>,
+    ) {
+        let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
+        (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
+    }
+}
+impl crate::ListPage for types::ListSubscriptionsResponse {
+    type Item = types::Subscription;
+    fn into_parts(
+        self,
+    ) -> (
+        ::std::vec::Vec<::smartthings::Lenient<types::Subscription>>,
+        ::std::option::Option<::std::string::String>,
+    ) {
+        let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
+        (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
+    }
+}
+impl crate::ListPage for types::ListLocationsResponse {
+    type Item = types::Location;
+    fn into_parts(
+        self,
+    ) -> (
+        ::std::vec::Vec<::smartthings::Lenient<types::Location>>,
+        ::std::option::Option<::std::string::String>,
+    ) {
+        let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
+        (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
+    }
+}
+impl crate::ListPage for types::ListRoomsResponse {
+    type Item = types::Room;
+    fn into_parts(
+        self,
+    ) -> (
+        ::std::vec::Vec<::smartthings::Lenient<types::Room>>,
+        ::std::option::Option<::std::string::String>,
+    ) {
+        let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
+        (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
+    }
+}
+impl crate::ListPage for types::ListRulesResponse {
+    type Item = types::Rule;
+    fn into_parts(
+        self,
+    ) -> (
+        ::std::vec::Vec<::smartthings::Lenient<types::Rule>>,
+        ::std::option::Option<::std::string::String>,
+    ) {
+        let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
+        (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
+    }
+}
+impl crate::ListPage for types::ListScenesResponse {
+    type Item = types::Scene;
+    fn into_parts(
+        self,
+    ) -> (
+        ::std::vec::Vec<::smartthings::Lenient<types::Scene>>,
+        ::std::option::Option<::std::string::String>,
+    ) {
+        let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
+        (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
     }
 }

@@ -41,7 +41,7 @@ pub use events::{
 pub use generated::builder;
 pub use lists::DeviceQuery;
 pub use live::{Change, ChangeKind, LiveHome, LiveMetrics, LiveOptions, Origin};
-pub use paginate::{ItemStream, ListPage, Listing, collect_all, next_page_url};
+pub use paginate::{ItemStream, Items, ListPage, Listing, collect_all, next_page_url};
 pub use ratelimit::{Limit, RateLimitPolicy, Scope};
 pub use retry::{MAX_SERVER_HINT, RetryPolicy, retry_hint};
 pub use smartthings::status::{

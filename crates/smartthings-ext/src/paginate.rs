@@ -14,11 +14,6 @@ use futures::stream::{self, BoxStream, StreamExt};
 use reqwest::header::{ACCEPT, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use smartthings::types::{
-    App, CapabilitySummary, Device, ListAppsResponse, ListCapabilitiesResponse,
-    ListDevicesResponse, ListLocationsResponse, ListRoomsResponse, ListRulesResponse,
-    ListScenesResponse, ListSubscriptionsResponse, Location, Room, Rule, Scene, Subscription,
-};
 use smartthings::{InvalidItem, Lenient, Transport};
 
 use crate::call::{failed, recorded};
@@ -26,38 +21,23 @@ use crate::client::SmartThings;
 use crate::error::{Error, ErrorKind};
 use crate::transport::same_origin;
 
-/// A stream of the items of a list, fetched page by page as it is read.
-pub type ItemStream<T> = BoxStream<'static, Result<T, Error>>;
+/// A stream of the items of a list, fetched page by page as it is read;
+/// `'a` is the client it borrows (see [`ItemStream`] for an owned one).
+pub type Items<'a, T> = BoxStream<'a, Result<T, Error>>;
+
+/// A list's item stream that owns its client, as the convenience lists
+/// (`client.devices(..)`, `client.rooms(..)`, ...) return: it can be moved
+/// into a task.
+pub type ItemStream<T> = Items<'static, T>;
 
 /// A list response of the generated client: its items and its next link.
+/// Implemented by `cargo xtask regen` for every response with `items` and
+/// `_links`, whose builders then have `items()`.
 pub trait ListPage: DeserializeOwned + Send + 'static {
     /// The item type.
     type Item: Serialize + Send + 'static;
     /// The page's items and the `href` of its next page, if any.
     fn into_parts(self) -> (Vec<Lenient<Self::Item>>, Option<String>);
-}
-
-macro_rules! list_pages {
-    ($($page:ty => $item:ty),* $(,)?) => {$(
-        impl ListPage for $page {
-            type Item = $item;
-            fn into_parts(self) -> (Vec<Lenient<$item>>, Option<String>) {
-                let next = self.links.and_then(|l| l.next).and_then(|n| n.href);
-                (self.items.unwrap_or_default(), next.filter(|h| !h.is_empty()))
-            }
-        }
-    )*};
-}
-
-list_pages! {
-    ListDevicesResponse => Device,
-    ListLocationsResponse => Location,
-    ListRoomsResponse => Room,
-    ListScenesResponse => Scene,
-    ListRulesResponse => Rule,
-    ListSubscriptionsResponse => Subscription,
-    ListAppsResponse => App,
-    ListCapabilitiesResponse => CapabilitySummary,
 }
 
 /// Every item of a list, with the items that did not decode set aside.
@@ -74,7 +54,7 @@ pub struct Listing<T> {
 ///
 /// Note that this reads every page before returning; for large homes
 /// prefer consuming the stream.
-pub async fn collect_all<T>(mut stream: ItemStream<T>) -> Result<Listing<T>, Error> {
+pub async fn collect_all<T>(mut stream: Items<'_, T>) -> Result<Listing<T>, Error> {
     let mut listing = Listing {
         items: Vec::new(),
         invalid: Vec::new(),
@@ -91,11 +71,11 @@ pub async fn collect_all<T>(mut stream: ItemStream<T>) -> Result<Listing<T>, Err
     Ok(listing)
 }
 
-type PageFuture<P> = BoxFuture<'static, Result<P, Error>>;
-type OffsetFetch<P> = Arc<dyn Fn(u64) -> PageFuture<P> + Send + Sync>;
+type PageFuture<'a, P> = BoxFuture<'a, Result<P, Error>>;
+type OffsetFetch<P> = Arc<dyn Fn(u64) -> PageFuture<'static, P> + Send + Sync>;
 
-enum Next<P> {
-    First(PageFuture<P>),
+enum Next<'a, P> {
+    First(PageFuture<'a, P>),
     Link(String),
     Offset(u64),
     /// The list ends with this error once the buffered items are out.
@@ -103,11 +83,11 @@ enum Next<P> {
     Done,
 }
 
-struct State<P: ListPage> {
+struct State<'a, P: ListPage> {
     client: SmartThings,
     operation: &'static str,
     buffer: VecDeque<Lenient<P::Item>>,
-    next: Next<P>,
+    next: Next<'a, P>,
     /// Next links followed, in canonical form (query pairs sorted).
     seen: HashSet<String>,
     /// For offset paging: the page size asked for, and how to ask.
@@ -129,7 +109,7 @@ const MAX_EMPTY_RUN: u32 = 3;
 /// the next page. Each refusal is a [`ErrorKind::Pagination`] error that the
 /// stream yields after the page's items — except a repeated page, whose
 /// items were all yielded before.
-impl<P: ListPage> State<P> {
+impl<P: ListPage> State<'_, P> {
     fn guard(&mut self, items: &[Lenient<P::Item>], more: bool) -> Result<(), Stop> {
         self.pages += 1;
         let refuse = |why: String| Err(Stop::After(Error::new(ErrorKind::Pagination, why)));
@@ -201,12 +181,13 @@ fn canonical_link(base: &url::Url, href: &str) -> String {
 }
 
 impl SmartThings {
-    /// A stream over a list whose first page `first` fetches.
-    pub fn paginate<P: ListPage>(
+    /// A stream over a list whose first page `first` fetches; the pages
+    /// after it by their next links. Every list builder's `items()` is this.
+    pub fn paginate<'a, P: ListPage>(
         &self,
         operation: &'static str,
-        first: PageFuture<P>,
-    ) -> ItemStream<P::Item> {
+        first: PageFuture<'a, P>,
+    ) -> Items<'a, P::Item> {
         self.stream(operation, first, None)
     }
 
@@ -216,19 +197,19 @@ impl SmartThings {
         &self,
         operation: &'static str,
         page_size: u64,
-        fetch: impl Fn(u64) -> PageFuture<P> + Send + Sync + 'static,
+        fetch: impl Fn(u64) -> PageFuture<'static, P> + Send + Sync + 'static,
     ) -> ItemStream<P::Item> {
         let fetch: OffsetFetch<P> = Arc::new(fetch);
         self.stream(operation, fetch(0), Some((page_size.max(1), fetch)))
     }
 
-    fn stream<P: ListPage>(
+    fn stream<'a, P: ListPage>(
         &self,
         operation: &'static str,
-        first: PageFuture<P>,
+        first: PageFuture<'a, P>,
         offset: Option<(u64, OffsetFetch<P>)>,
-    ) -> ItemStream<P::Item> {
-        let state = State::<P> {
+    ) -> Items<'a, P::Item> {
+        let state = State::<'a, P> {
             client: self.clone(),
             operation,
             buffer: VecDeque::new(),

@@ -86,6 +86,50 @@ async fn a_list_over_several_pages_yields_every_item_once_with_no_extra_request(
 }
 
 #[tokio::test]
+async fn every_list_builder_streams_its_items_across_pages() {
+    let server = MockServer::start_async().await;
+    let base = server.url("/v1");
+    let first = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v1/locations/home/rooms")
+                .query_param_missing("page");
+            then.status(200).json_body(json!({
+                "items": [{"roomId": "r1", "name": "Kitchen"}, {"roomId": 7}],
+                "_links": {"next": {"href": format!("{base}/locations/home/rooms?page=1")}}
+            }));
+        })
+        .await;
+    let second = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v1/locations/home/rooms")
+                .query_param("page", "1");
+            then.status(200).json_body(json!({
+                "items": [{"roomId": "r2", "name": "Hall"}],
+                "_links": {}
+            }));
+        })
+        .await;
+    let client = client(&base);
+    // Borrowing the client: no clone, no 'static needed.
+    let listing = collect_all(client.list_rooms().location_id("home").items())
+        .await
+        .unwrap();
+    let ids: Vec<_> = listing
+        .items
+        .iter()
+        .map(|r| r.room_id.clone().unwrap())
+        .collect();
+    assert_eq!(ids, ["r1", "r2"]);
+    // The room whose id is a number is kept aside, raw, and the list went on.
+    assert_eq!(listing.invalid.len(), 1);
+    assert_eq!(listing.invalid[0].raw["roomId"], 7);
+    first.assert_calls_async(1).await;
+    second.assert_calls_async(1).await;
+}
+
+#[tokio::test]
 async fn the_stream_is_lazy() {
     let server = MockServer::start_async().await;
     let base = server.url("/v1");
