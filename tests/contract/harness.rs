@@ -56,6 +56,10 @@ impl Expect {
         Self::new("PUT", path)
     }
 
+    pub fn patch(path: &str) -> Self {
+        Self::new("PATCH", path)
+    }
+
     pub fn delete(path: &str) -> Self {
         Self::new("DELETE", path)
     }

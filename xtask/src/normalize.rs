@@ -259,15 +259,31 @@ fn response_roots(doc: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The inline schemas of successful list responses (`{items: [...], ...}`).
+/// The schemas of successful list responses: a page (`{items: [...],
+/// ...}`), inline or named by `$ref` (once, however many operations
+/// answer it), or a bare array.
 fn list_response_schemas(doc: &Value) -> Vec<(String, String)> {
+    let mut seen = BTreeSet::new();
     response_root_hints(doc)
         .into_iter()
         .filter(|(pointer, _)| pointer.contains("/responses/2"))
+        .map(|(pointer, hint)| {
+            let named = doc
+                .pointer(&format!("{pointer}/$ref"))
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(SCHEMA_PREFIX))
+                .map(str::to_owned);
+            match named {
+                Some(name) => (schema_pointer(&name), name),
+                None => (pointer, hint),
+            }
+        })
         .filter(|(pointer, _)| {
             doc.pointer(&format!("{pointer}/properties/items/items"))
                 .is_some()
+                || doc.pointer(pointer).and_then(|s| s.get("type")) == Some(&json!("array"))
         })
+        .filter(|(pointer, _)| seen.insert(pointer.clone()))
         .collect()
 }
 
@@ -412,7 +428,13 @@ fn rust_type(path: &str, parameter: Option<Value>) -> Value {
 
 /// Replace the item schema of a list response's `items` with `Lenient<T>`.
 fn wrap_list_items(schema: &mut Value, hint: &str, hoisted: &mut Map<String, Value>) {
-    let Some(item) = schema.pointer_mut("/properties/items/items") else {
+    let bare = schema.get("type") == Some(&json!("array"));
+    let items = if bare {
+        "/items"
+    } else {
+        "/properties/items/items"
+    };
+    let Some(item) = schema.pointer_mut(items) else {
         return;
     };
     let parameter = if item.get("$ref").is_some() {
