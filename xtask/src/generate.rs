@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use progenitor::{CrateVers, GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use serde_json::Value;
 
@@ -20,10 +20,46 @@ pub struct Inputs {
     pub overlays: Vec<PathBuf>,
 }
 
-/// One file the generator owns, relative to the workspace root.
+/// One file the generator owns, relative to the workspace root — or, with
+/// `section`, the part of a hand-written file between
+/// `<!-- begin {section} -->` and `<!-- end {section} -->`.
 pub struct GeneratedFile {
     pub path: PathBuf,
     pub contents: String,
+    pub section: Option<&'static str>,
+}
+
+impl GeneratedFile {
+    /// What the file at `path` should hold, given what it holds now (if it
+    /// exists); `None` for a section of a file that does not exist (a
+    /// scratch output directory has no hand-written files to fill).
+    pub fn merged(&self, current: Option<&str>) -> Result<Option<String>> {
+        let Some(section) = self.section else {
+            return Ok(Some(self.contents.clone()));
+        };
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        let (begin, end) = (
+            format!("<!-- begin {section} -->\n"),
+            format!("<!-- end {section} -->"),
+        );
+        let start = current.find(&begin).map(|i| i + begin.len());
+        let stop = current.find(&end);
+        match (start, stop) {
+            (Some(start), Some(stop)) if start <= stop => Ok(Some(format!(
+                "{}{}{}",
+                &current[..start],
+                self.contents,
+                &current[stop..]
+            ))),
+            _ => bail!(
+                "{} has no `{}` ... `{end}` section for the generator to fill",
+                self.path.display(),
+                begin.trim_end()
+            ),
+        }
+    }
 }
 
 /// Everything one regeneration produces.
@@ -42,6 +78,8 @@ pub const EXT_FILE: &str = "crates/smartthings-ext/src/generated.rs";
 /// The spec after the overlay, before normalisation: what tests, the
 /// simulator and the contract-coverage check read.
 pub const RESOLVED_FILE: &str = "spec/resolved/smartthings-openapi.json";
+/// Where the table of every operation goes: the `operations` section.
+pub const OPERATIONS_FILE: &str = "spec/README.md";
 
 pub fn run(inputs: &Inputs) -> Result<Output> {
     let mut doc = read_document(&inputs.spec)?;
@@ -51,6 +89,7 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
         overlay_actions += overlay::apply(&mut doc, &overlay_doc, path)?;
     }
     let resolved = serde_json::to_string_pretty(&doc)? + "\n";
+    let operations_table = operations_table(&doc);
 
     let report = normalize::normalize(&mut doc)
         .with_context(|| format!("normalising {}", inputs.spec.display()))?;
@@ -90,18 +129,27 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
             GeneratedFile {
                 path: CLIENT_FILE.into(),
                 contents: format(&header, quote::quote!(#client))?,
+                section: None,
             },
             GeneratedFile {
                 path: HTTPMOCK_FILE.into(),
                 contents: format(&header, mock)?,
+                section: None,
             },
             GeneratedFile {
                 path: EXT_FILE.into(),
                 contents: format(&header, ext)?,
+                section: None,
             },
             GeneratedFile {
                 path: RESOLVED_FILE.into(),
                 contents: resolved,
+                section: None,
+            },
+            GeneratedFile {
+                path: OPERATIONS_FILE.into(),
+                contents: operations_table,
+                section: Some("operations"),
             },
         ],
         operations,
@@ -398,4 +446,46 @@ fn clear_method(item: &mut openapiv3::PathItem, method: &str) {
         _ => &mut item.trace,
     };
     *slot = None;
+}
+
+/// Every operation of the resolved spec, a Markdown table row each: the
+/// official id (`x-official-operation-id` where the spec's own differs),
+/// method and path, where it comes from (`x-source`; the published spec
+/// otherwise) and the `st` command that calls it (`x-cli`).
+fn operations_table(doc: &Value) -> String {
+    let mut rows = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            let text = |key: &str| op.get(key).and_then(Value::as_str).unwrap_or_default();
+            let (official, ours) = match text("x-official-operation-id") {
+                "" => (id, String::new()),
+                official => (official, format!("`{id}`")),
+            };
+            let source = match text("x-source") {
+                "" => "seed 001 (the published spec)",
+                source => source,
+            };
+            let cli = match text("x-cli") {
+                "" => String::new(),
+                cli => format!("`{cli}`"),
+            };
+            let row = format!(
+                "| `{official}` | {ours} | {} `{path}` | {source} | {cli} |",
+                method.to_uppercase()
+            );
+            rows.push((official.to_owned(), row));
+        }
+    }
+    rows.sort();
+    let rows: Vec<String> = rows.into_iter().map(|(_, row)| row).collect();
+    format!(
+        "{} operations (generated by `cargo xtask regen` from the spec and its overlays).\n\n\
+         | operation | id in this spec, if different | request | source | command |\n\
+         |---|---|---|---|---|\n{}\n",
+        rows.len(),
+        rows.join("\n")
+    )
 }

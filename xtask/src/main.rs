@@ -106,11 +106,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         let mut stale = 0;
         for file in &output.files {
             let path = out.join(&file.path);
-            let current = std::fs::read_to_string(&path).unwrap_or_default();
-            if current != file.contents {
+            let current = std::fs::read_to_string(&path).ok();
+            let Some(expected) = file.merged(current.as_deref())? else {
+                continue;
+            };
+            let current = current.unwrap_or_default();
+            if current != expected {
                 stale += 1;
                 eprintln!("{} is stale:", file.path.display());
-                let diff = similar::TextDiff::from_lines(&current, &file.contents);
+                let diff = similar::TextDiff::from_lines(&current, &expected);
                 let shown = diff
                     .unified_diff()
                     .context_radius(3)
@@ -139,7 +143,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&path, &file.contents)
+        let current = std::fs::read_to_string(&path).ok();
+        let Some(contents) = file.merged(current.as_deref())? else {
+            continue;
+        };
+        std::fs::write(&path, contents)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!(

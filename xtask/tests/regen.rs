@@ -80,7 +80,7 @@ fn two_runs_write_byte_identical_files() {
         let run = xtask(&["regen", "--out", dir.path().to_str().unwrap()]);
         assert!(run.status.success(), "{}", text(&run.stderr));
         let summary = text(&run.stdout);
-        assert!(summary.starts_with("regen: 29 operations"), "{summary}");
+        assert!(summary.starts_with("regen: 99 operations"), "{summary}");
     }
     for file in GENERATED {
         let first = std::fs::read(a.path().join(file)).unwrap();
@@ -252,4 +252,41 @@ fn an_overlay_directory_applies_its_files_in_name_order() {
     let extra = &resolved["components"]["schemas"]["Extra"]["properties"];
     assert_eq!(extra["a"]["type"], "string");
     assert_eq!(extra["b"]["type"], "integer");
+}
+
+#[test]
+fn the_operation_table_fills_its_section_of_spec_readme_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let readme = dir.path().join("spec/README.md");
+    std::fs::create_dir_all(readme.parent().unwrap()).unwrap();
+    let hand = "# spec\n\nOurs.\n\n<!-- begin operations -->\nstale\n<!-- end operations -->\n\nAlso ours.\n";
+    std::fs::write(&readme, hand).unwrap();
+    let out = dir.path().to_str().unwrap();
+
+    let stale = xtask(&["regen", "--check", "--out", out]);
+    assert!(!stale.status.success());
+    assert!(text(&stale.stderr).contains("spec/README.md is stale"));
+
+    let run = xtask(&["regen", "--out", out]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let filled = std::fs::read_to_string(&readme).unwrap();
+    assert!(filled.starts_with("# spec\n\nOurs.\n\n<!-- begin operations -->\n99 operations"));
+    assert!(filled.ends_with("<!-- end operations -->\n\nAlso ours.\n"));
+    assert!(!filled.contains("stale"));
+    // One row per operation, the official name first.
+    let rows = filled.lines().filter(|l| l.starts_with("| `")).count();
+    assert_eq!(rows, 99);
+    assert!(
+        filled.contains("| `getDeviceStatusByCapability` | `getDeviceCapabilityStatus` | GET ")
+    );
+
+    // A README that lost its markers is an error, not a silent skip.
+    std::fs::write(&readme, "# spec\n").unwrap();
+    let run = xtask(&["regen", "--out", out]);
+    assert!(!run.status.success());
+    assert!(
+        text(&run.stderr).contains("no `<!-- begin operations -->`"),
+        "{}",
+        text(&run.stderr)
+    );
 }
