@@ -103,7 +103,7 @@ pub enum Format {
 pub enum Command {
     /// List devices, or act on one.
     #[command(
-        after_help = "Examples:\n  st devices --capability switch --status\n  st devices get ID\n  st devices status ID\n  st devices command ID main switchLevel setLevel 40\n  st devices level ID 40"
+        after_help = "Examples:\n  st devices --capability switch --status\n  st devices get ID\n  st devices status ID\n  st devices command ID main switchLevel setLevel 40\n  st devices level ID 40\n  st devices rename ID \"Hall lamp\"\n  st devices move ID --room ROOM_ID\n  st devices history ID --since 1d --capability switch"
     )]
     Devices(DevicesArgs),
     /// List, show, create, update or delete locations.
@@ -114,16 +114,15 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<LocationAction>,
     },
-    /// List or create the rooms of a location.
+    /// The rooms of a location: list, show, create, rename or delete.
     #[command(
-        after_help = "Examples:\n  st rooms LOCATION_ID\n  st rooms LOCATION_ID --create Garage"
+        after_help = "Examples:\n  st rooms LOCATION_ID\n  st rooms LOCATION_ID create Garage\n  st rooms LOCATION_ID get ROOM_ID\n  st rooms LOCATION_ID update ROOM_ID --name Workshop\n  st rooms LOCATION_ID delete ROOM_ID   # its devices stay, in no room"
     )]
     Rooms {
         /// The location.
         location_id: String,
-        /// Create a room with this name instead of listing.
-        #[arg(long)]
-        create: Option<String>,
+        #[command(subcommand)]
+        action: Option<RoomAction>,
     },
     /// List or execute scenes.
     #[command(
@@ -138,7 +137,7 @@ pub enum Command {
     },
     /// List, show, create, update or delete rules (bodies from JSON or YAML files).
     #[command(
-        after_help = "Examples:\n  st rules --location ID\n  st rules --location ID create rule.yaml\n  st rules --location ID delete RULE_ID"
+        after_help = "Examples:\n  st rules --location ID\n  st rules --location ID create rule.yaml\n  st rules --location ID execute RULE_ID\n  st rules --location ID delete RULE_ID"
     )]
     Rules {
         /// The location of the rules.
@@ -147,9 +146,47 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<RuleAction>,
     },
-    /// List capability definitions.
-    #[command(after_help = "Example:\n  st capabilities -o json")]
-    Capabilities,
+    /// Capability definitions: list them, or one with its attributes and commands.
+    #[command(
+        after_help = "Examples:\n  st capabilities -o json\n  st capabilities get switchLevel\n  st capabilities get switchLevel 1"
+    )]
+    Capabilities {
+        #[command(subcommand)]
+        action: Option<CapabilityAction>,
+    },
+    /// Virtual devices, for testing automations without hardware: list,
+    /// create from a prototype, and send them events.
+    #[command(
+        name = "virtual-devices",
+        after_help = "Examples:\n  st virtual-devices --location LOCATION_ID\n  st virtual-devices create --location LOCATION_ID --prototype VIRTUAL_SWITCH --name \"Test switch\"\n  st virtual-devices event DEVICE_ID switch switch on\n  st virtual-devices event DEVICE_ID temperatureMeasurement temperature 21.5 --unit C"
+    )]
+    VirtualDevices {
+        /// Only the virtual devices of this location (list).
+        #[arg(long)]
+        location: Option<String>,
+        #[command(subcommand)]
+        action: Option<VirtualDeviceAction>,
+    },
+    /// A hub: its details and characteristics, or its installed drivers.
+    #[command(
+        after_help = "Examples:\n  st hubs HUB_ID\n  st hubs HUB_ID drivers\n  st hubs HUB_ID drivers --device DEVICE_ID"
+    )]
+    Hubs {
+        /// The hub's device id.
+        hub_id: String,
+        #[command(subcommand)]
+        action: Option<HubAction>,
+    },
+    /// A location's modes: list them, show or set the current one.
+    #[command(
+        after_help = "Examples:\n  st modes LOCATION_ID\n  st modes LOCATION_ID current\n  st modes LOCATION_ID set Away      # by name or id"
+    )]
+    Modes {
+        /// The location.
+        location_id: String,
+        #[command(subcommand)]
+        action: Option<ModeAction>,
+    },
     /// The whole home: locations, rooms, scenes, every device with status and health, in the fewest requests.
     #[command(after_help = "Examples:\n  st --demo snapshot\n  st snapshot --json > home.json")]
     Snapshot,
@@ -321,6 +358,34 @@ pub enum DeviceAction {
     Lock { device_id: String },
     /// lock.unlock
     Unlock { device_id: String },
+    /// Give a device a new label.
+    Rename { device_id: String, label: String },
+    /// Put a device in a room of its location.
+    Move {
+        device_id: String,
+        /// The room's id.
+        #[arg(long)]
+        room: String,
+    },
+    /// The device's recorded events, newest first.
+    History {
+        device_id: String,
+        /// Only events since: a time (2026-12-01T08:00:00Z) or an age (30m, 12h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events before: a time or an age, as for --since.
+        #[arg(long)]
+        until: Option<String>,
+        /// Only events of this capability.
+        #[arg(long)]
+        capability: Option<String>,
+        /// Only events of this attribute.
+        #[arg(long)]
+        attribute: Option<String>,
+        /// At most this many events.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -371,6 +436,94 @@ pub enum SceneAction {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum RoomAction {
+    /// Every room of the location.
+    List,
+    /// One room.
+    Get { room_id: String },
+    /// Create a room.
+    Create { name: String },
+    /// Rename a room.
+    Update {
+        room_id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Delete a room (its devices stay in the location, in no room).
+    Delete { room_id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CapabilityAction {
+    /// Every capability (the standard ones).
+    List,
+    /// One capability's definition: attributes (with their value types) and
+    /// commands (with their arguments).
+    Get {
+        capability_id: String,
+        /// The version [default: 1].
+        #[arg(default_value_t = 1)]
+        version: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VirtualDeviceAction {
+    /// The virtual devices (of --location, if given).
+    List,
+    /// Create a virtual device from a standard prototype.
+    Create {
+        /// The location it belongs to.
+        #[arg(long)]
+        location: String,
+        /// The prototype: VIRTUAL_SWITCH, VIRTUAL_DIMMER_SWITCH,
+        /// VIRTUAL_CONTACT_SENSOR, VIRTUAL_MOTION_SENSOR, ...
+        #[arg(long)]
+        prototype: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// A room of the location to put it in.
+        #[arg(long)]
+        room: Option<String>,
+    },
+    /// Report an attribute value as the device would (its status changes).
+    Event {
+        device_id: String,
+        capability: String,
+        attribute: String,
+        /// The value, parsed as JSON when it is JSON (`21.5`, `true`), else a string.
+        value: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, default_value = "main")]
+        component: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HubAction {
+    /// The hub and its characteristics.
+    Get,
+    /// The drivers installed on the hub (or the one a device uses).
+    Drivers {
+        /// Only the driver this device uses.
+        #[arg(long)]
+        device: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModeAction {
+    /// Every mode of the location, the current one marked.
+    List,
+    /// The current mode.
+    Current,
+    /// Make a mode current (its label or its id).
+    Set { mode: String },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum RuleAction {
     /// List the location's rules.
     List,
@@ -382,6 +535,8 @@ pub enum RuleAction {
     Update { rule_id: String, file: PathBuf },
     /// Delete a rule.
     Delete { rule_id: String },
+    /// Execute a rule's actions now.
+    Execute { rule_id: String },
 }
 
 #[derive(Subcommand, Debug)]

@@ -158,7 +158,7 @@ fn locations_crud() {
 #[test]
 fn rooms_scenes_capabilities() {
     in_all_formats(&["rooms", HOME], "Living Room");
-    in_all_formats(&["rooms", HOME, "--create", "Garage"], "Garage");
+    in_all_formats(&["rooms", HOME, "create", "Garage"], "Garage");
     in_all_formats(&["scenes"], "Good night");
     in_all_formats(&["scenes", "--location", HOME], "Movie time");
     in_all_formats(
@@ -221,6 +221,9 @@ fn help_has_examples_and_completions_print() {
         "scenes",
         "rules",
         "capabilities",
+        "modes",
+        "virtual-devices",
+        "hubs",
         "snapshot",
         "config",
         "completions",

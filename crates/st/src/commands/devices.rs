@@ -7,7 +7,9 @@ use smartthings_ext::{
     Command as DeviceCommand, DeviceQuery, DeviceStatus, SmartThings, collect_all,
 };
 
-use super::to_json;
+use smartthings_ext::types::UpdateDeviceRequest;
+
+use super::{history, to_json};
 use crate::cli::{DeviceAction, DevicesArgs, Format};
 use crate::output::{cell, emit, table};
 
@@ -110,6 +112,35 @@ pub(super) async fn run(c: &SmartThings, format: Format, args: &DevicesArgs) -> 
         });
     };
     let commands = match action {
+        DeviceAction::Rename { device_id, label } => {
+            let body = UpdateDeviceRequest {
+                label: Some(label.clone()),
+                ..Default::default()
+            };
+            return updated(c, format, device_id, body).await;
+        }
+        DeviceAction::Move { device_id, room } => {
+            let body = UpdateDeviceRequest {
+                room_id: Some(room.clone()),
+                ..Default::default()
+            };
+            return updated(c, format, device_id, body).await;
+        }
+        DeviceAction::History {
+            device_id,
+            since,
+            until,
+            capability,
+            attribute,
+            limit,
+        } => {
+            let window = history::Window::parse(since.as_deref(), until.as_deref())?;
+            let filter = history::Filter {
+                capability: capability.clone(),
+                attribute: attribute.clone(),
+            };
+            return history::show(c, format, device_id, window, &filter, *limit).await;
+        }
         DeviceAction::Get { device_id } => {
             let device = c.get_device().device_id(device_id).send().await?;
             return emit(format, &to_json(&device), || {
@@ -193,6 +224,31 @@ pub(super) async fn run(c: &SmartThings, format: Format, args: &DevicesArgs) -> 
         for r in &value {
             t.add_row(vec![cell(&r["id"]), cell(&r["status"])]);
         }
+        t
+    })
+}
+
+/// Send a device update, then show the device as the server now has it.
+async fn updated(
+    c: &SmartThings,
+    format: Format,
+    device_id: &str,
+    body: UpdateDeviceRequest,
+) -> Result<()> {
+    let device = c
+        .update_device()
+        .device_id(device_id)
+        .body(body)
+        .send()
+        .await?;
+    emit(format, &to_json(&device), || {
+        let mut t = table(&["Device", "Label", "Room", "Location"]);
+        t.add_row(vec![
+            device.device_id.clone().unwrap_or_default(),
+            device.label.clone().unwrap_or_default(),
+            device.room_id.clone().unwrap_or_default(),
+            device.location_id.clone().unwrap_or_default(),
+        ]);
         t
     })
 }

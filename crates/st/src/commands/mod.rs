@@ -5,12 +5,16 @@ mod config;
 mod devices;
 mod events;
 mod export;
+mod history;
+mod hubs;
 mod locations;
 mod login;
+mod modes;
 mod rooms;
 mod rules;
 mod scenes;
 mod snapshot;
+mod virtual_devices;
 
 use std::io::IsTerminal;
 
@@ -18,7 +22,10 @@ use anyhow::Result;
 use clap::CommandFactory;
 use serde_json::{Value, json};
 
-use crate::cli::{Cli, Command, Format, LocationAction, RuleAction, SceneAction};
+use crate::cli::{
+    CapabilityAction, Cli, Command, Format, HubAction, LocationAction, ModeAction, RoomAction,
+    RuleAction, SceneAction, VirtualDeviceAction,
+};
 use crate::output::{emit, table};
 use crate::session;
 
@@ -58,8 +65,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Rooms {
             location_id,
-            create,
-        } => rooms::run(c, format, location_id, create.as_deref()).await,
+            action,
+        } => {
+            rooms::run(
+                c,
+                format,
+                location_id,
+                action.as_ref().unwrap_or(&RoomAction::List),
+            )
+            .await
+        }
         Command::Scenes { location, action } => {
             scenes::run(
                 c,
@@ -78,7 +93,44 @@ pub async fn run(cli: Cli) -> Result<()> {
             )
             .await
         }
-        Command::Capabilities => capabilities::list(c, format).await,
+        Command::Capabilities { action } => {
+            capabilities::run(
+                c,
+                format,
+                action.as_ref().unwrap_or(&CapabilityAction::List),
+            )
+            .await
+        }
+        Command::VirtualDevices { location, action } => {
+            virtual_devices::run(
+                c,
+                format,
+                location.as_deref(),
+                action.as_ref().unwrap_or(&VirtualDeviceAction::List),
+            )
+            .await
+        }
+        Command::Hubs { hub_id, action } => {
+            hubs::run(
+                c,
+                format,
+                hub_id,
+                action.as_ref().unwrap_or(&HubAction::Get),
+            )
+            .await
+        }
+        Command::Modes {
+            location_id,
+            action,
+        } => {
+            modes::run(
+                c,
+                format,
+                location_id,
+                action.as_ref().unwrap_or(&ModeAction::List),
+            )
+            .await
+        }
         Command::Events(args) => events::run(c, format, args).await,
         Command::Snapshot => snapshot::run(c, format).await,
         Command::Export {

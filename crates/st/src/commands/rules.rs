@@ -111,6 +111,27 @@ pub(super) async fn run(
                 .await?;
             return deleted(format, "rule", rule_id);
         }
+        RuleAction::Execute { rule_id } => {
+            let run = c
+                .execute_rule()
+                .rule_id(rule_id)
+                .location_id(location)
+                .send()
+                .await?;
+            return emit(format, &to_json(&run), || {
+                let mut t = table(&["Rule", "Execution", "Result", "Actions"]);
+                t.add_row(vec![
+                    rule_id.clone(),
+                    run.execution_id.clone().unwrap_or_default(),
+                    run.result
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    run.actions.as_ref().map_or(0, Vec::len).to_string(),
+                ]);
+                t
+            });
+        }
     };
     emit(format, &to_json(&one), || {
         rule_table(std::slice::from_ref(&one))
