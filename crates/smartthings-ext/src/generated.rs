@@ -975,9 +975,9 @@ Arguments:
 - `limit`: Maximum number of events per page (default 20).
 - `location_id`: Location(s) whose device events to return. Repeatable.
 - `oldest_first`: Return the oldest events first.
-- `paging_after_epoch`: Next page - events strictly after this time (epoch milliseconds).
+- `paging_after_epoch`: Newer events - those strictly after this time (epoch milliseconds); the cursor `_links.previous` carries while the list runs newest first.
 - `paging_after_hash`: Hash of the event named by pagingAfterEpoch; required with it.
-- `paging_before_epoch`: Previous page - events strictly before this time (epoch milliseconds).
+- `paging_before_epoch`: Older events - those strictly before this time (epoch milliseconds); the cursor `_links.next` carries while the list runs newest first.
 - `paging_before_hash`: Hash of the event named by pagingBeforeEpoch; required with it.
 ```text
 let response = client.list_device_history()
@@ -2334,12 +2334,7 @@ pub mod builder {
             }
         }
         ///Send the request: the response body, or an [`Error`](crate::Error) with everything the server said.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            crate::Error,
-        > {
+        pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
             self.client.call(self.inner.send()).await
         }
     }
@@ -2831,12 +2826,7 @@ pub mod builder {
             }
         }
         ///Send the request: the response body, or an [`Error`](crate::Error) with everything the server said.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            crate::Error,
-        > {
+        pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
             self.client.call(self.inner.send()).await
         }
     }
@@ -3513,12 +3503,7 @@ pub mod builder {
             }
         }
         ///Send the request: the response body, or an [`Error`](crate::Error) with everything the server said.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            crate::Error,
-        > {
+        pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
             self.client.call(self.inner.send()).await
         }
     }
@@ -4354,12 +4339,7 @@ pub mod builder {
             }
         }
         ///Send the request: the response body, or an [`Error`](crate::Error) with everything the server said.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            crate::Error,
-        > {
+        pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
             self.client.call(self.inner.send()).await
         }
     }
@@ -4557,12 +4537,7 @@ pub mod builder {
             }
         }
         ///Send the request: the response body, or an [`Error`](crate::Error) with everything the server said.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            crate::Error,
-        > {
+        pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
             self.client.call(self.inner.send()).await
         }
     }
@@ -4663,12 +4638,7 @@ pub mod builder {
             }
         }
         ///Send the request: the response body, or an [`Error`](crate::Error) with everything the server said.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            crate::Error,
-        > {
+        pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
             self.client.call(self.inner.send()).await
         }
     }
@@ -4734,12 +4704,7 @@ pub mod builder {
             }
         }
         ///Send the request: the response body, or an [`Error`](crate::Error) with everything the server said.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            crate::Error,
-        > {
+        pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
             self.client.call(self.inner.send()).await
         }
     }
@@ -5261,12 +5226,7 @@ pub mod builder {
             }
         }
         ///Send the request: the response body, or an [`Error`](crate::Error) with everything the server said.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            crate::Error,
-        > {
+        pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
             self.client.call(self.inner.send()).await
         }
     }
@@ -5466,12 +5426,7 @@ pub mod builder {
             }
         }
         ///Send the request: the response body, or an [`Error`](crate::Error) with everything the server said.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            crate::Error,
-        > {
+        pub async fn send(self) -> ::std::result::Result<(), crate::Error> {
             self.client.call(self.inner.send()).await
         }
     }

@@ -337,17 +337,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
+        pub fn ok(self) -> Self {
+            Self(self.0.status(200u16))
         }
         pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
             Self(
@@ -1379,17 +1370,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
+        pub fn ok(self) -> Self {
+            Self(self.0.status(200u16))
         }
         pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
             Self(
@@ -2694,17 +2676,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
+        pub fn ok(self) -> Self {
+            Self(self.0.status(200u16))
         }
         pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
             Self(
@@ -4352,17 +4325,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
+        pub fn ok(self) -> Self {
+            Self(self.0.status(200u16))
         }
         pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
             Self(
@@ -4727,17 +4691,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
+        pub fn ok(self) -> Self {
+            Self(self.0.status(200u16))
         }
         pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
             Self(
@@ -4970,17 +4925,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
+        pub fn ok(self) -> Self {
+            Self(self.0.status(200u16))
         }
         pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
             Self(
@@ -5141,17 +5087,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
+        pub fn ok(self) -> Self {
+            Self(self.0.status(200u16))
         }
         pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
             Self(
@@ -6275,17 +6212,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
+        pub fn ok(self) -> Self {
+            Self(self.0.status(200u16))
         }
         pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
             Self(
@@ -6681,17 +6609,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
+        pub fn ok(self) -> Self {
+            Self(self.0.status(200u16))
         }
         pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
             Self(

@@ -47395,9 +47395,9 @@ Arguments:
 - `limit`: Maximum number of events per page (default 20).
 - `location_id`: Location(s) whose device events to return. Repeatable.
 - `oldest_first`: Return the oldest events first.
-- `paging_after_epoch`: Next page - events strictly after this time (epoch milliseconds).
+- `paging_after_epoch`: Newer events - those strictly after this time (epoch milliseconds); the cursor `_links.previous` carries while the list runs newest first.
 - `paging_after_hash`: Hash of the event named by pagingAfterEpoch; required with it.
-- `paging_before_epoch`: Previous page - events strictly before this time (epoch milliseconds).
+- `paging_before_epoch`: Older events - those strictly before this time (epoch milliseconds); the cursor `_links.next` carries while the list runs newest first.
 - `paging_before_hash`: Hash of the event named by pagingBeforeEpoch; required with it.
 ```text
 let response = client.list_device_history()
@@ -48903,12 +48903,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/apps/{appId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<types::ErrorBody>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
             let Self { client, app_id } = self;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -48941,7 +48936,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -50402,12 +50397,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/capabilities/{capabilityId}/{capabilityVersion}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<types::ErrorBody>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
             let Self { client, capability_id, capability_version } = self;
             let capability_id = capability_id.map_err(Error::InvalidRequest)?;
             let capability_version = capability_version.map_err(Error::InvalidRequest)?;
@@ -50442,7 +50432,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -52383,12 +52373,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/deviceprofiles/{deviceProfileId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<types::ErrorBody>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
             let Self { client, device_profile_id } = self;
             let device_profile_id = device_profile_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -52421,7 +52406,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -54818,12 +54803,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/hubdevices/{hubId}/drivers/{driverId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<types::ErrorBody>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
             let Self { client, hub_id, driver_id } = self;
             let hub_id = hub_id.map_err(Error::InvalidRequest)?;
             let driver_id = driver_id.map_err(Error::InvalidRequest)?;
@@ -54858,7 +54838,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -55387,12 +55367,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/installedapps/{installedAppId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<types::ErrorBody>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
             let Self { client, installed_app_id } = self;
             let installed_app_id = installed_app_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -55425,7 +55400,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -55721,12 +55696,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/installedapps/{installedAppId}/schedules`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<types::ErrorBody>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
             let Self { client, installed_app_id } = self;
             let installed_app_id = installed_app_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -55759,7 +55729,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -55951,12 +55921,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/installedapps/{installedAppId}/schedules/{scheduleName}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<types::ErrorBody>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
             let Self { client, installed_app_id, schedule_name } = self;
             let installed_app_id = installed_app_id.map_err(Error::InvalidRequest)?;
             let schedule_name = schedule_name.map_err(Error::InvalidRequest)?;
@@ -55992,7 +55957,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -57602,12 +57567,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/locations/{locationId}/modes/{modeId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<types::ErrorBody>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
             let Self { client, location_id, mode_id } = self;
             let location_id = location_id.map_err(Error::InvalidRequest)?;
             let mode_id = mode_id.map_err(Error::InvalidRequest)?;
@@ -57642,7 +57602,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -58193,12 +58153,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/locations/{locationId}/rooms/{roomId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<types::ErrorBody>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorBody>> {
             let Self { client, location_id, room_id } = self;
             let location_id = location_id.map_err(Error::InvalidRequest)?;
             let room_id = room_id.map_err(Error::InvalidRequest)?;
@@ -58233,7 +58188,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
