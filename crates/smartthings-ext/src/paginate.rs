@@ -277,6 +277,26 @@ impl SmartThings {
         .boxed()
     }
 
+    /// GET a link the API answered with — a list's `_links.previous.href`
+    /// to page backwards, or any `_links` entry — on the configured origin
+    /// only (the token never goes elsewhere), through the same transport
+    /// as every operation (limits, retries, typed errors).
+    ///
+    /// ```no_run
+    /// # async fn run(client: smartthings_ext::SmartThings) -> Result<(), smartthings_ext::Error> {
+    /// use smartthings_ext::types::DeviceActivityList;
+    ///
+    /// let page = client.list_device_history().location_id(vec!["home".into()]).send().await?;
+    /// if let Some(previous) = page.links.and_then(|l| l.previous).and_then(|l| l.href) {
+    ///     let newer: DeviceActivityList = client.get_link(&previous).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_link<T: DeserializeOwned>(&self, href: &str) -> Result<T, Error> {
+        let url = next_page_url(self.base_url(), href)?;
+        self.get_json(url, "get_link").await
+    }
+
     /// Fetch a page by its next link, on the configured origin only.
     async fn fetch_page<P: ListPage>(
         &self,

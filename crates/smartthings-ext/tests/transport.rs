@@ -130,6 +130,42 @@ async fn every_list_builder_streams_its_items_across_pages() {
 }
 
 #[tokio::test]
+async fn a_previous_link_is_followed_on_the_same_origin_only() {
+    let server = MockServer::start_async().await;
+    let base = server.url("/v1");
+    let newer = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v1/history/devices")
+                .query_param("pagingAfterEpoch", "1700000000000")
+                .query_param("pagingAfterHash", "7")
+                .header("authorization", format!("Bearer {TOKEN}"));
+            then.status(200).json_body(json!({
+                "items": [{"deviceId": "d1", "epoch": 1700000000500_i64, "hash": 8}],
+                "_links": {}
+            }));
+        })
+        .await;
+    let client = client(&base);
+    let page: smartthings_ext::types::DeviceActivityList = client
+        .get_link(&format!(
+            "{base}/history/devices?locationId=l&pagingAfterEpoch=1700000000000&pagingAfterHash=7"
+        ))
+        .await
+        .unwrap();
+    let items = page.items.unwrap();
+    assert_eq!(items.len(), 1);
+    newer.assert_calls_async(1).await;
+
+    let elsewhere = client
+        .get_link::<serde_json::Value>("https://evil.example/v1/history/devices")
+        .await
+        .unwrap_err();
+    assert_eq!(elsewhere.kind(), ErrorKind::Pagination);
+    assert_eq!(client.metrics().requests, 1, "nothing was sent elsewhere");
+}
+
+#[tokio::test]
 async fn the_stream_is_lazy() {
     let server = MockServer::start_async().await;
     let base = server.url("/v1");
