@@ -93,6 +93,7 @@
 #![warn(missing_docs)]
 
 mod faults;
+mod history;
 mod home;
 mod limits;
 mod oauth;
@@ -109,6 +110,7 @@ use tokio::sync::Notify;
 use tower::ServiceExt;
 
 pub use faults::{FaultPlan, FaultRates, HOSTILE_HINTS};
+pub use history::{HISTORY_PAGE, MAX_HISTORY};
 pub use home::{Home, MAX_DEVICES_PER_LOCATION, MAX_LOCATIONS, SimDevice};
 pub use oauth::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OAuthConfig, OAuthStats};
 pub use server::{API_PREFIX, Config, ExecutedCommand, LogEntry, MAX_PAGE, PagingQuirks, Stats};
@@ -280,6 +282,39 @@ impl Simulator {
     /// streams it reached and how many matching sinks missed it.
     pub fn published_events(&self) -> Vec<PublishedEvent> {
         self.sim.sinks.lock().expect("sinks").published()
+    }
+
+    /// The device history as `listDeviceHistory` serves it, oldest first:
+    /// every attribute event recorded so far (the last [`MAX_HISTORY`]),
+    /// `DeviceActivity` objects whose `(epoch, hash)` strictly increase.
+    pub fn device_history(&self) -> Vec<serde_json::Value> {
+        let home = self.sim.home.lock().expect("home");
+        let history = self.sim.history.lock().expect("history");
+        history
+            .entries()
+            .iter()
+            .map(|e| {
+                let name = home.devices.get(&e.device_id).map(home::device_label);
+                let location = home
+                    .locations
+                    .get(&e.location_id)
+                    .and_then(|l| l["name"].as_str())
+                    .unwrap_or_default();
+                e.activity(name.as_deref(), location)
+            })
+            .collect()
+    }
+
+    /// The hubs as `(hub id, location id)`: the demo and generated homes
+    /// have one per location (served at `/hubdevices/{hubId}`, not listed
+    /// among the devices, so that the homes' device counts stay as they
+    /// were).
+    pub fn hubs(&self) -> Vec<(String, String)> {
+        let home = self.sim.home.lock().expect("home");
+        home.hubs
+            .iter()
+            .map(|(id, hub)| (id.clone(), hub.location_id.clone()))
+            .collect()
     }
 
     /// Set an attribute of a device's status, as the device itself would
