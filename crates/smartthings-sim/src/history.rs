@@ -117,3 +117,50 @@ impl History {
         self.entries.partition_point(|e| e.key() < key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(epoch: i64) -> Entry {
+        Entry {
+            epoch,
+            hash: 0,
+            device_id: "d".into(),
+            device_name: "Device".into(),
+            location_id: "l".into(),
+            component_label: None,
+            attribute: Attribute {
+                component: "main".into(),
+                capability: "switch".into(),
+                attribute: "switch".into(),
+                value: json!("on"),
+                unit: None,
+                command_id: None,
+            },
+        }
+    }
+
+    #[test]
+    fn keys_strictly_increase_even_when_the_clock_goes_back() {
+        let mut history = History::default();
+        for epoch in [5, 5, 3, 9, 9, 1] {
+            history.record(entry(epoch));
+        }
+        let keys: Vec<_> = history.entries().iter().map(Entry::key).collect();
+        assert_eq!(keys, [(5, 1), (5, 2), (5, 3), (9, 4), (9, 5), (9, 6)]);
+        assert_eq!(history.after((5, 2)), 2);
+        assert_eq!(history.before((5, 2)), 1);
+        assert_eq!(history.before((9, i64::MIN)), 3);
+    }
+
+    #[test]
+    fn the_oldest_entries_go_beyond_the_bound() {
+        let mut history = History::default();
+        for epoch in 0..(MAX_HISTORY as i64 + 10) {
+            history.record(entry(epoch));
+        }
+        assert_eq!(history.entries().len(), MAX_HISTORY);
+        assert_eq!(history.entries()[0].key(), (10, 11));
+    }
+}

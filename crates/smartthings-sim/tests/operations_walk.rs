@@ -1064,3 +1064,77 @@ async fn history_pages_both_ways_without_gaps_or_duplicates() {
         .unwrap();
     assert_eq!(response.status(), 422);
 }
+
+#[tokio::test]
+async fn the_new_routes_go_through_the_pipeline() {
+    use std::collections::HashMap;
+
+    use smartthings_sim::{FaultPlan, FaultRates};
+
+    let mut rates = FaultRates::default();
+    rates.set("server-error", 1.0).unwrap();
+    let config = Config {
+        faults: FaultPlan {
+            seed: 3,
+            per_operation: HashMap::from([("changeMode".to_owned(), rates)]),
+            ..FaultPlan::default()
+        },
+        ..Config::default()
+    };
+    let sim = Simulator::start(Home::demo(), config).await.unwrap();
+    let http = reqwest::Client::new();
+    let base = sim.base_url();
+    let hub = sim.hubs()[0].0.clone();
+    // No token: 401, with the operation named in the log.
+    let paths = [
+        ("GET", format!("{base}/locations/{HOME}/modes/current")),
+        ("GET", format!("{base}/history/devices?locationId={HOME}")),
+        ("GET", format!("{base}/hubdevices/{hub}")),
+        ("PATCH", format!("{base}/hubdevices/{hub}/childdevice/x")),
+        ("GET", format!("{base}/capabilities/namespaces/custom")),
+        ("GET", format!("{base}/capabilities/switch/1")),
+        (
+            "POST",
+            format!("{base}/rules/execute/rule-porch-light?locationId={HOME}"),
+        ),
+    ];
+    for (method, url) in &paths {
+        let response = http
+            .request(method.parse().unwrap(), url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{method} {url}");
+    }
+    let operations: Vec<String> = sim.log().into_iter().map(|e| e.operation).collect();
+    assert_eq!(
+        operations,
+        [
+            "getCurrentMode",
+            "listDeviceHistory",
+            "getHub",
+            "updateHubDevice",
+            "listNamespacedCapabilities",
+            "getCapability",
+            "executeRule"
+        ]
+    );
+    // With the token: the rate-limit headers, and the operation's faults.
+    let response = http
+        .get(format!("{base}/locations/{HOME}/modes/current"))
+        .bearer_auth(sim.token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("x-ratelimit-remaining"));
+    let response = http
+        .put(format!("{base}/locations/{HOME}/modes/current"))
+        .bearer_auth(sim.token())
+        .json(&json!({"modeId": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_server_error());
+    assert!(sim.log().last().unwrap().fault.is_some());
+}
