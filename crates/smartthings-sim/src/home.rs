@@ -12,7 +12,9 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
 pub(crate) use changes::{label as device_label, timestamp};
-pub(crate) use extras::{CHANNELS, Hub, Modes, derived_id, installed_driver};
+pub(crate) use extras::{
+    CHANNELS, Hub, Modes, default_modes, derived_id, driver_kind, installed_driver,
+};
 
 /// Seed 004: "A user can belong to 10 Locations".
 pub const MAX_LOCATIONS: usize = 10;

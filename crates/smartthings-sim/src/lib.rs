@@ -44,9 +44,11 @@
 //! ([`Simulator::hubs`]; not listed among the devices, so the homes' device
 //! counts are unchanged) with two enrolled channels, the first one's Edge
 //! drivers installed and the location's sensors and locks as children:
-//! drivers install and uninstall (not while a device runs on one, 422), and
-//! `updateHubDevice` switches a child's driver, as
-//! `listHubInstalledDrivers?deviceId=` then shows. `getCapability` defines
+//! drivers install and uninstall (not while a device runs on one, 422);
+//! `listHubInstalledDrivers?deviceId=` lists the drivers matching a
+//! device, and `updateHubDevice` switches a child to one (another needs
+//! `forceUpdate=true`), shown afterwards in the device's `zigbee.driverId`
+//! with a lifecycle `UPDATE`. `getCapability` defines
 //! each capability the home lists: the attributes its devices report, with
 //! a JSON schema of their state, and the commands the simulator executes;
 //! namespaces are `smartthings` (ids without a prefix) and the prefixes.

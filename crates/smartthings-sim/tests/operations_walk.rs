@@ -680,29 +680,29 @@ async fn hubs_drivers_and_channels() {
         .unwrap();
     assert_eq!(driver.name, installed[0].name);
 
-    // The lock runs on the Zigbee Lock driver.
-    let lock: Vec<_> = c
+    // The motion sensor matches the Zigbee Motion Sensor driver only.
+    let motion: Vec<_> = c
         .list_devices()
-        .capability(vec!["lock".to_owned()])
+        .capability(vec!["motionSensor".to_owned()])
         .location_id(HOME)
         .items()
         .try_collect()
         .await
         .unwrap();
-    let lock_id = lock[0].device_id.clone().unwrap();
-    let on_lock = c
+    let motion_id = motion[0].device_id.clone().unwrap();
+    let matching = c
         .list_hub_installed_drivers()
         .hub_id(&hub_id)
-        .device_id(&lock_id)
+        .device_id(&motion_id)
         .send()
         .await
         .unwrap();
-    assert_eq!(on_lock.len(), 1);
-    let lock_driver = on_lock[0].valid().unwrap().driver_id.clone().unwrap();
+    assert_eq!(matching.len(), 1);
+    let motion_driver = matching[0].valid().unwrap().driver_id.clone().unwrap();
 
-    // Install a community driver, switch the lock to it, and see it.
+    // Install a community driver for it, switch to it, and see it.
     let community = channels[1].channel_id.clone().unwrap();
-    let community_driver = "d1a70000-0000-4000-8000-000000000101";
+    let community_driver = "d1a70000-0000-4000-8000-000000000102";
     c.install_drivers()
         .hub_id(&hub_id)
         .driver_id(community_driver)
@@ -719,26 +719,50 @@ async fn hubs_drivers_and_channels() {
         .await
         .unwrap();
     assert_eq!(installed.len(), 5);
+    let matching = c
+        .list_hub_installed_drivers()
+        .hub_id(&hub_id)
+        .device_id(&motion_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(matching.len(), 2);
     c.update_hub_device()
         .hub_id(&hub_id)
-        .device_id(&lock_id)
+        .device_id(&motion_id)
         .body(body::<smartthings::types::UpdateHubDeviceRequest>(
             json!({"driverId": community_driver}),
         ))
         .send()
         .await
         .unwrap();
-    let on_lock = c
-        .list_hub_installed_drivers()
+    let device = c.get_device().device_id(&motion_id).send().await.unwrap();
+    let device = raw(&device);
+    assert_eq!(device["zigbee"]["driverId"], community_driver);
+    assert_eq!(device["zigbee"]["hubId"], hub_id.as_str());
+    assert!(
+        sim.published_events()
+            .iter()
+            .any(|e| e.device_id == motion_id && e.value == "UPDATE")
+    );
+    // A driver that does not match needs forceUpdate.
+    let lock_driver = installed
+        .iter()
+        .filter_map(|d| d.valid())
+        .find(|d| d.name.as_deref() == Some("Zigbee Lock"))
+        .and_then(|d| d.driver_id.clone())
+        .unwrap();
+    let mismatch = c
+        .update_hub_device()
         .hub_id(&hub_id)
-        .device_id(&lock_id)
+        .device_id(&motion_id)
+        .body(body::<smartthings::types::UpdateHubDeviceRequest>(
+            json!({"driverId": lock_driver}),
+        ))
         .send()
         .await
-        .unwrap();
-    assert_eq!(
-        on_lock[0].valid().unwrap().driver_id.as_deref(),
-        Some(community_driver)
-    );
+        .unwrap_err();
+    assert_eq!(status(&mismatch), 422);
     // A driver a device runs on cannot be uninstalled; a free one can.
     let in_use = c
         .uninstall_driver()
@@ -750,25 +774,26 @@ async fn hubs_drivers_and_channels() {
     assert_eq!(status(&in_use), 422);
     c.uninstall_driver()
         .hub_id(&hub_id)
-        .driver_id(&lock_driver)
+        .driver_id(&motion_driver)
         .send()
         .await
         .unwrap();
     let gone = c
         .get_hub_device_driver()
         .hub_id(&hub_id)
-        .driver_id(&lock_driver)
+        .driver_id(&motion_driver)
         .send()
         .await
         .unwrap_err();
     assert_eq!(status(&gone), 404);
-    // Switching to a driver that is not installed is refused.
+    // Switching to a driver that is not installed is refused, forced or not.
     let not_installed = c
         .update_hub_device()
         .hub_id(&hub_id)
-        .device_id(&lock_id)
+        .device_id(&motion_id)
+        .force_update(true)
         .body(body::<smartthings::types::UpdateHubDeviceRequest>(
-            json!({"driverId": lock_driver}),
+            json!({"driverId": motion_driver}),
         ))
         .send()
         .await
@@ -778,7 +803,7 @@ async fn hubs_drivers_and_channels() {
     assert_eq!(status(&unknown), 404);
     assert_eq!(
         sim.stats().by_operation.get("updateHubDevice").copied(),
-        Some(2)
+        Some(3)
     );
 }
 

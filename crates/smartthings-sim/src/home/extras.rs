@@ -111,6 +111,15 @@ pub(crate) const CHANNELS: &[Channel] = &[
     },
 ];
 
+/// The kind of device (a capability) a channel's driver serves.
+pub(crate) fn driver_kind(driver_id: &str) -> Option<&'static str> {
+    CHANNELS
+        .iter()
+        .flat_map(|c| c.drivers.iter())
+        .find(|(id, ..)| *id == driver_id)
+        .map(|(.., kind)| *kind)
+}
+
 const CHANNEL_DATE: &str = "2026-01-15T12:00:00.000Z";
 
 /// A driver of a channel as installed on a hub.

@@ -1,8 +1,11 @@
 //! Hubs: the record, its characteristics, the Edge drivers installed on it
 //! (install from an enrolled channel, uninstall one no device runs on),
 //! switching a child device to another installed driver, and the channels
-//! it is enrolled in. `listHubInstalledDrivers?deviceId=` lists the driver
-//! the device runs on, so a switch is visible there.
+//! it is enrolled in. `listHubInstalledDrivers?deviceId=` lists the
+//! installed drivers that match the device (serve one of its
+//! capabilities); a switch to a driver that does not match needs
+//! `forceUpdate=true`, and shows afterwards in the device's
+//! `zigbee.driverId` (a lifecycle `UPDATE` is published).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -14,7 +17,7 @@ use super::Shared;
 use super::operations::Api;
 use super::request::{json_body, param, query};
 use super::respond::{Refusal, not_found, ok, unprocessable};
-use crate::home::{CHANNELS, Home, Hub, installed_driver};
+use crate::home::{CHANNELS, Home, Hub, SimDevice, driver_kind, installed_driver};
 
 pub(super) fn routes(api: Api) -> Api {
     api.get("/hubdevices/{hub_id}", "getHub", get_hub)
@@ -78,25 +81,34 @@ async fn characteristics(State(sim): State<Shared>, Path(id): Path<String>) -> R
     with_hub(&sim, &id, |h| ok(h.characteristics.clone()))
 }
 
+/// Whether a driver serves one of the device's capabilities.
+fn matches(device: &SimDevice, driver_id: &str) -> bool {
+    driver_kind(driver_id).is_some_and(|kind| device.has_capability(kind))
+}
+
 async fn list_drivers(State(sim): State<Shared>, Path(id): Path<String>, uri: Uri) -> Response {
     let q = query(&uri);
     let device = param(&q, "deviceId").map(str::to_owned);
-    with_hub(&sim, &id, |h| {
-        let items: Vec<Value> = match &device {
-            None => h.installed.clone(),
-            Some(device) => {
-                let Some(driver) = h.children.get(device) else {
-                    return not_found("Child device", device);
-                };
-                h.installed
-                    .iter()
-                    .filter(|d| d["driverId"] == driver.as_str())
-                    .cloned()
-                    .collect()
-            }
-        };
-        ok(Value::Array(items))
-    })
+    let mut home = sim.home.lock().expect("home");
+    let device = match device.map(|d| home.devices.get(&d).cloned().ok_or(d)) {
+        Some(Err(d)) => return not_found("Device", &d),
+        Some(Ok(d)) => Some(d),
+        None => None,
+    };
+    match hub(&mut home, &id) {
+        Ok(h) => ok(Value::Array(
+            h.installed
+                .iter()
+                .filter(|driver| {
+                    device
+                        .as_ref()
+                        .is_none_or(|d| matches(d, driver["driverId"].as_str().unwrap_or_default()))
+                })
+                .cloned()
+                .collect(),
+        )),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn get_driver(
@@ -172,6 +184,7 @@ async fn uninstall_driver(
 async fn update_hub_device(
     State(sim): State<Shared>,
     Path((id, device)): Path<(String, String)>,
+    uri: Uri,
     body: Bytes,
 ) -> Response {
     let body = match json_body(&body) {
@@ -185,7 +198,12 @@ async fn update_hub_device(
             Some("driverId"),
         );
     };
-    with_hub(&sim, &id, |h| {
+    let force = param(&query(&uri), "forceUpdate") == Some("true");
+    sim.change(|home| {
+        let h = match hub(home, &id) {
+            Ok(h) => h,
+            Err(e) => return e.into_response(),
+        };
         if !h.installed.iter().any(|d| d["driverId"] == driver) {
             return unprocessable(
                 "DriverNotInstalled",
@@ -193,13 +211,23 @@ async fn update_hub_device(
                 Some("driverId"),
             );
         }
-        match h.children.get_mut(&device) {
-            Some(current) => {
-                *current = driver.to_owned();
-                ok(json!({}))
-            }
-            None => not_found("Child device", &device),
+        if !h.children.contains_key(&device) {
+            return not_found("Child device", &device);
         }
+        if !force
+            && !home
+                .devices
+                .get(&device)
+                .is_some_and(|d| matches(d, driver))
+        {
+            return unprocessable(
+                "DriverMismatch",
+                format!("driver {driver} does not match device {device}; use forceUpdate"),
+                Some("driverId"),
+            );
+        }
+        home.switch_driver(&id, &device, driver, chrono::Utc::now());
+        ok(json!({}))
     })
 }
 

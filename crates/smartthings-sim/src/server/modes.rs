@@ -13,7 +13,7 @@ use super::operations::Api;
 use super::paging::listing;
 use super::request::json_body;
 use super::respond::{Refusal, not_found, ok, unprocessable};
-use crate::home::{Home, Modes};
+use crate::home::{Home, Modes, default_modes};
 
 pub(super) fn routes(api: Api) -> Api {
     // `/modes/current` is a fixed segment: it wins over `/modes/{mode_id}`.
@@ -45,13 +45,11 @@ fn modes_of<'h>(home: &'h mut Home, location: &str) -> Result<&'h mut Modes, Ref
     if !home.locations.contains_key(location) {
         return Err(not_found("Location", location).into());
     }
+    // A location put into the home without its modes gets the defaults.
     Ok(home
         .modes
         .entry(location.to_owned())
-        .or_insert_with(|| Modes {
-            modes: Vec::new(),
-            current: String::new(),
-        }))
+        .or_insert_with(|| default_modes(location)))
 }
 
 fn label_of(body: &Bytes) -> Result<String, Refusal> {
