@@ -3,6 +3,7 @@
 //! so that what a client reads is shaped exactly like seed 003/004.
 
 mod changes;
+mod extras;
 
 use std::path::Path;
 
@@ -10,7 +11,10 @@ use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
-pub(crate) use changes::timestamp;
+pub(crate) use changes::{label as device_label, timestamp};
+pub(crate) use extras::{
+    CHANNELS, Hub, Modes, default_modes, derived_id, driver_kind, installed_driver,
+};
 
 /// Seed 004: "A user can belong to 10 Locations".
 pub const MAX_LOCATIONS: usize = 10;
@@ -83,6 +87,11 @@ pub struct Home {
     pub apps: IndexMap<String, Value>,
     /// Capability definitions.
     pub capabilities: Vec<Value>,
+    /// Location id → its modes (every location has Home, Away and Night
+    /// to begin with).
+    pub(crate) modes: IndexMap<String, Modes>,
+    /// Hub id → hub (the demo and generated homes have one per location).
+    pub(crate) hubs: IndexMap<String, Hub>,
     /// State changes not yet published to the event stream.
     pub(crate) pending: Vec<crate::stream::StateChange>,
 }
@@ -244,6 +253,7 @@ fn initial_attributes(capability: &str, rng: &mut fastrand::Rng) -> Value {
         "lock" => {
             json!({"lock": {"value": "locked", "data": {"method": "manual"}, "timestamp": TS}})
         }
+        "presenceSensor" => json!({"presence": attr(json!("present"))}),
         "thermostatHeatingSetpoint" => json!({"heatingSetpoint": attr_unit(json!(68), "F")}),
         "thermostatCoolingSetpoint" => json!({"coolingSetpoint": attr_unit(json!(76), "F")}),
         "thermostatMode" => json!({
@@ -294,6 +304,68 @@ fn make_device(
         device,
         status: json!({"components": status}),
         health: json!({"state": "ONLINE", "lastUpdatedDate": TS}),
+    }
+}
+
+/// A virtual device: `components` as (id, capability ids), each
+/// capability's status at its initial values, `type` `VIRTUAL`.
+pub(crate) fn virtual_device(
+    id: String,
+    name: &str,
+    location: &str,
+    room: Option<&str>,
+    components: &[(String, Vec<String>)],
+    at: &str,
+) -> SimDevice {
+    // Initial values are drawn from a generator seeded by the id: the same
+    // device is made the same way.
+    let mut rng = fastrand::Rng::with_seed(id.bytes().map(u64::from).sum());
+    let mut listed = Vec::new();
+    let mut status = Map::new();
+    for (component, capabilities) in components {
+        listed.push(json!({
+            "id": component,
+            "label": component,
+            "capabilities": capabilities.iter().map(|c| json!({"id": c, "version": 1})).collect::<Vec<_>>(),
+            "categories": [{"name": "Others", "categoryType": "manufacturer"}]
+        }));
+        let statuses: Map<String, Value> = capabilities
+            .iter()
+            .map(|c| {
+                let mut attributes = initial_attributes(c, &mut rng);
+                for state in attributes
+                    .as_object_mut()
+                    .into_iter()
+                    .flat_map(|a| a.values_mut())
+                {
+                    if state.get("timestamp").is_some() {
+                        state["timestamp"] = json!(at);
+                    }
+                }
+                (c.clone(), attributes)
+            })
+            .collect();
+        status.insert(component.clone(), Value::Object(statuses));
+    }
+    let mut device = json!({
+        "deviceId": id,
+        "name": name,
+        "label": name,
+        "manufacturerName": "SmartThingsCommunity",
+        "presentationId": "virtual-device-presentation",
+        "locationId": location,
+        "components": listed,
+        "createTime": at,
+        "type": "VIRTUAL",
+        "virtual": {"name": name, "executionContext": "CLOUD"}
+    });
+    if let Some(room) = room {
+        device["roomId"] = json!(room);
+    }
+    SimDevice {
+        device,
+        status: json!({"components": status}),
+        health: json!({"state": "ONLINE", "lastUpdatedDate": at}),
     }
 }
 
@@ -452,6 +524,7 @@ impl Home {
                    "device": {"deviceId": bulb_id, "componentId": "main", "capability": "switch", "attribute": "switch", "stateChangeOnly": true}}),
         );
         home.capabilities = capability_definitions();
+        home.add_hubs();
         home
     }
 
@@ -514,6 +587,7 @@ impl Home {
             home.add_device(device);
         }
         home.capabilities = capability_definitions();
+        home.add_hubs();
         Ok(home)
     }
 
@@ -605,6 +679,9 @@ impl Home {
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        if !self.modes.contains_key(&id) {
+            self.modes.insert(id.clone(), extras::default_modes(&id));
+        }
         self.locations.insert(id, location);
     }
 
@@ -621,6 +698,8 @@ impl Home {
             return false;
         }
         self.rooms.retain(|_, r| r["locationId"] != id);
+        self.modes.shift_remove(id);
+        self.hubs.retain(|_, h| h.location_id != id);
         let at = chrono::Utc::now();
         let gone: Vec<String> = self
             .devices
@@ -832,6 +911,10 @@ pub(crate) fn capability_definitions() -> Vec<Value> {
             "tvChannel",
             "mediaInputSource",
             "foodWasteDryingGrinder",
+            "custom.disabledCapabilities",
+            "custom.disabledComponents",
+            // The virtual devices' prototypes use it.
+            "presenceSensor",
         ])
         .collect();
     ids.sort_unstable();

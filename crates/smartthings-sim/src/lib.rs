@@ -1,6 +1,11 @@
-//! A local SmartThings API: every operation of the spec over an in-memory
-//! home, with seed 002's auth, paging and rate limits, and deterministic
-//! fault injection. The embedded default for demos, tests and benchmarks.
+//! A local SmartThings API: the spec's device, location, room, mode,
+//! scene, rule, subscription, app, history, virtual device, hub and
+//! capability operations over an in-memory home, with seed 002's auth,
+//! paging and rate limits, and deterministic fault injection. The embedded
+//! default for demos, tests and benchmarks. (Not served yet, answered 404:
+//! capability writes, localizations and presentations, device profiles,
+//! configurations and preferences, app management, installed apps,
+//! schedules and notifications.)
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -12,6 +17,58 @@
 //! println!("{:?}", sim.stats());
 //! # Ok(()) }
 //! ```
+//!
+//! # What the home holds
+//!
+//! Besides devices, rooms, scenes and rules, every location has modes —
+//! Home (current), Away and Night, with ids derived from the location's, so
+//! stable across runs — that `getModes`, `createMode`, `updateMode` (the
+//! label; the name stays), `deleteMode` (the current one is refused, 422),
+//! `getCurrentMode` and `changeMode` serve. `updateDevice` renames
+//! (lifecycle `UPDATE`) and moves to a room of the device's location
+//! (`ROOM_MOVE`); `deleteRoom` leaves its devices in no room (a `ROOM_MOVE`
+//! each). `createDeviceEvents` sets attributes, all or none.
+//! `getDevicePresentation` answers a minimal presentation built from the
+//! device's capabilities. `executeRule` runs a rule's command actions now
+//! and answers each device's result.
+//!
+//! Virtual devices (`type` `VIRTUAL`) come from a standard prototype
+//! (`VIRTUAL_SWITCH`, `VIRTUAL_DIMMER_SWITCH`, `VIRTUAL_DIMMER`,
+//! `VIRTUAL_COLOR_BULB`, `VIRTUAL_METERED_SWITCH`,
+//! `VIRTUAL_CONTACT_SENSOR`, `VIRTUAL_MOTION_SENSOR`,
+//! `VIRTUAL_PRESENCE_SENSOR`, `VIRTUAL_LOCK`, `VIRTUAL_MULTI_SENSOR`,
+//! `VIRTUAL_THERMOSTAT`) or an inline profile, start with a status for each
+//! capability, are listed and commanded like any device, and
+//! `createVirtualDeviceEvents` changes their status (answering which events
+//! changed a value). The demo and generated homes have a hub per location
+//! ([`Simulator::hubs`]; not listed among the devices, so the homes' device
+//! counts are unchanged) with two enrolled channels, the first one's Edge
+//! drivers installed and the location's sensors and locks as children:
+//! drivers install and uninstall (not while a device runs on one, 422);
+//! `listHubInstalledDrivers?deviceId=` lists the drivers matching a
+//! device, and `updateHubDevice` switches a child to one (another needs
+//! `forceUpdate=true`), shown afterwards in the device's `zigbee.driverId`
+//! with a lifecycle `UPDATE`. `getCapability` defines
+//! each capability the home lists: the attributes its devices report, with
+//! a JSON schema of their state, and the commands the simulator executes;
+//! namespaces are `smartthings` (ids without a prefix) and the prefixes.
+//!
+//! # Device history
+//!
+//! Every attribute event published (commands, scenes, device and virtual
+//! device events, [`Simulator::set_attribute`], random activity) is
+//! recorded for `listDeviceHistory`, the last [`MAX_HISTORY`] (100 000);
+//! [`Simulator::device_history`] is the record. `locationId` is required
+//! (repeatable), `deviceId` filters; newest first unless `oldestFirst`;
+//! `limit` defaults to [`HISTORY_PAGE`] (20) and is capped at 200. Each
+//! entry's `(epoch, hash)` is unique and grows in recording order (`hash`
+//! is a counter; an epoch never goes back), and pages are cut there:
+//! `_links.next` continues in the page's order (`pagingBeforeEpoch`/`Hash`
+//! when newest first), `_links.previous` goes the other way
+//! (`pagingAfterEpoch`/`Hash`), each only while there is something that
+//! way. Either direction pages without gaps or duplicates while events keep
+//! arriving; a client at the newest page asks `pagingAfter*` its newest
+//! entry for what came since.
 //!
 //! # Failing like the real API
 //!
@@ -93,6 +150,7 @@
 #![warn(missing_docs)]
 
 mod faults;
+mod history;
 mod home;
 mod limits;
 mod oauth;
@@ -109,6 +167,7 @@ use tokio::sync::Notify;
 use tower::ServiceExt;
 
 pub use faults::{FaultPlan, FaultRates, HOSTILE_HINTS};
+pub use history::{HISTORY_PAGE, MAX_HISTORY};
 pub use home::{Home, MAX_DEVICES_PER_LOCATION, MAX_LOCATIONS, SimDevice};
 pub use oauth::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OAuthConfig, OAuthStats};
 pub use server::{API_PREFIX, Config, ExecutedCommand, LogEntry, MAX_PAGE, PagingQuirks, Stats};
@@ -280,6 +339,39 @@ impl Simulator {
     /// streams it reached and how many matching sinks missed it.
     pub fn published_events(&self) -> Vec<PublishedEvent> {
         self.sim.sinks.lock().expect("sinks").published()
+    }
+
+    /// The device history as `listDeviceHistory` serves it, oldest first:
+    /// every attribute event recorded so far (the last [`MAX_HISTORY`]),
+    /// `DeviceActivity` objects whose `(epoch, hash)` strictly increase.
+    pub fn device_history(&self) -> Vec<serde_json::Value> {
+        let home = self.sim.home.lock().expect("home");
+        let history = self.sim.history.lock().expect("history");
+        history
+            .entries()
+            .iter()
+            .map(|e| {
+                let name = home.devices.get(&e.device_id).map(home::device_label);
+                let location = home
+                    .locations
+                    .get(&e.location_id)
+                    .and_then(|l| l["name"].as_str())
+                    .unwrap_or_default();
+                e.activity(name.as_deref(), location)
+            })
+            .collect()
+    }
+
+    /// The hubs as `(hub id, location id)`: the demo and generated homes
+    /// have one per location (served at `/hubdevices/{hubId}`, not listed
+    /// among the devices, so that the homes' device counts stay as they
+    /// were).
+    pub fn hubs(&self) -> Vec<(String, String)> {
+        let home = self.sim.home.lock().expect("home");
+        home.hubs
+            .iter()
+            .map(|(id, hub)| (id.clone(), hub.location_id.clone()))
+            .collect()
     }
 
     /// Set an attribute of a device's status, as the device itself would

@@ -8,8 +8,11 @@ mod apps;
 mod capabilities;
 mod commands;
 mod devices;
+mod history;
+mod hubs;
 mod introspection;
 mod locations;
+mod modes;
 mod oauth;
 mod operations;
 mod paging;
@@ -21,6 +24,7 @@ mod rules;
 mod scenes;
 mod stream;
 mod subscriptions;
+mod virtual_devices;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -174,6 +178,8 @@ pub struct Sim {
     pub(crate) stats: Mutex<Stats>,
     pub(crate) log: Mutex<Vec<LogEntry>>,
     pub(crate) commands: Mutex<Vec<ExecutedCommand>>,
+    /// Device history: every attribute event, bounded.
+    pub(crate) history: Mutex<crate::history::History>,
     seq: AtomicU64,
     ids: AtomicU64,
 }
@@ -200,6 +206,7 @@ impl Sim {
             stats: Mutex::default(),
             log: Mutex::default(),
             commands: Mutex::default(),
+            history: Mutex::default(),
             seq: AtomicU64::new(0),
             ids: AtomicU64::new(0),
         }
@@ -241,6 +248,10 @@ pub(crate) fn router(sim: Shared) -> Router {
         rules::routes,
         subscriptions::routes,
         apps::routes,
+        modes::routes,
+        history::routes,
+        virtual_devices::routes,
+        hubs::routes,
     ];
     let (api, operations) = areas
         .into_iter()

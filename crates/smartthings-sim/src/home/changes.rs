@@ -23,7 +23,8 @@ fn record(pending: &mut Vec<StateChange>, device: &SimDevice, kind: ChangeKind, 
     });
 }
 
-fn label(device: &SimDevice) -> String {
+/// The device's label, or its name when it has none.
+pub(crate) fn label(device: &SimDevice) -> String {
     let name = &device.device["label"];
     let name = if name.is_string() {
         name
@@ -97,12 +98,67 @@ impl Home {
         at: DateTime<Utc>,
     ) -> Option<SimDevice> {
         let device = self.devices.shift_remove(device_id)?;
+        for hub in self.hubs.values_mut() {
+            hub.children.shift_remove(device_id);
+        }
         let kind = ChangeKind::Lifecycle {
             name: label(&device),
             what: Lifecycle::Delete,
         };
         record(&mut self.pending, &device, kind, at);
         Some(device)
+    }
+
+    /// Give a device a new label (`UPDATE`); `false` for an unknown
+    /// device.
+    pub(crate) fn rename_device(&mut self, device_id: &str, new: &str, at: DateTime<Utc>) -> bool {
+        let Some(device) = self.devices.get_mut(device_id) else {
+            return false;
+        };
+        device.device["label"] = json!(new);
+        let kind = ChangeKind::Lifecycle {
+            name: label(device),
+            what: Lifecycle::Update,
+        };
+        record(&mut self.pending, device, kind, at);
+        true
+    }
+
+    /// A hub's child device runs on another driver from now on: its
+    /// `zigbee` details say so (`UPDATE`). `false` for a device that is not
+    /// a child of the hub.
+    pub(crate) fn switch_driver(
+        &mut self,
+        hub_id: &str,
+        device_id: &str,
+        driver_id: &str,
+        at: DateTime<Utc>,
+    ) -> bool {
+        let Some(current) = self
+            .hubs
+            .get_mut(hub_id)
+            .and_then(|h| h.children.get_mut(device_id))
+        else {
+            return false;
+        };
+        *current = driver_id.to_owned();
+        let Some(device) = self.devices.get_mut(device_id) else {
+            return false;
+        };
+        let details = &mut device.device["zigbee"];
+        if !details.is_object() {
+            *details = json!({});
+        }
+        details["driverId"] = json!(driver_id);
+        details["hubId"] = json!(hub_id);
+        details["executingLocally"] = json!(true);
+        details["provisioningState"] = json!("PROVISIONED");
+        let kind = ChangeKind::Lifecycle {
+            name: label(device),
+            what: Lifecycle::Update,
+        };
+        record(&mut self.pending, device, kind, at);
+        true
     }
 
     /// Move a device to a room, or out of every room (`ROOM_MOVE`); `false`

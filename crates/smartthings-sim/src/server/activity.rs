@@ -11,8 +11,29 @@ use tokio::sync::Notify;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::Sim;
+use crate::history::Entry;
 use crate::home::Home;
-use crate::stream::{Activity, ActivityCounts, Attribute, Running, Tally};
+use crate::stream::{Activity, ActivityCounts, Attribute, ChangeKind, Running, StateChange, Tally};
+
+/// A device history entry for an attribute change, named as the device
+/// and its component are now.
+fn history_entry(home: &Home, change: &StateChange, attribute: &Attribute) -> Entry {
+    let device = home.devices.get(&change.device_id);
+    let device_name = device.map(crate::home::device_label).unwrap_or_default();
+    let component_label = device
+        .and_then(|d| d.component(&attribute.component))
+        .and_then(|c| c["label"].as_str())
+        .map(str::to_owned);
+    Entry {
+        epoch: change.time_ms,
+        hash: 0,
+        device_id: change.device_id.clone(),
+        device_name,
+        location_id: change.location_id.clone(),
+        component_label,
+        attribute: attribute.clone(),
+    }
+}
 
 /// Two-state attributes the activity flips between.
 const TOGGLES: [(&str, &str); 6] = [
@@ -35,8 +56,13 @@ impl Sim {
         let out = f(&mut home);
         if !home.pending.is_empty() {
             let mut sinks = self.sinks.lock().expect("sinks");
-            for change in home.pending.drain(..) {
+            let mut history = self.history.lock().expect("history");
+            let pending = std::mem::take(&mut home.pending);
+            for change in pending {
                 sinks.publish(&change);
+                if let ChangeKind::Attribute(attribute) = &change.kind {
+                    history.record(history_entry(&home, &change, attribute));
+                }
             }
         }
         out

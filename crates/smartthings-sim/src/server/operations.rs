@@ -55,6 +55,16 @@ impl Api {
         self.route(Method::PUT, path, operation, handler)
     }
 
+    /// `PATCH path`, known as `operation`.
+    pub(super) fn patch<H: Handler<T, Shared>, T: 'static>(
+        self,
+        path: &'static str,
+        operation: &'static str,
+        handler: H,
+    ) -> Self {
+        self.route(Method::PATCH, path, operation, handler)
+    }
+
     /// `DELETE path`, known as `operation`.
     pub(super) fn delete<H: Handler<T, Shared>, T: 'static>(
         self,

@@ -7,7 +7,9 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::commands::{apply_commands, log_commands};
 use super::operations::Api;
+use super::pipeline::Seq;
 use super::request::{json_body, param, query};
 use super::respond::{Refusal, not_found, ok, unprocessable};
 use super::{MAX_PAGE, Shared};
@@ -19,6 +21,7 @@ pub(super) fn routes(api: Api) -> Api {
         .get("/rules/{rule_id}", "getRule", get_rule)
         .put("/rules/{rule_id}", "updateRule", update_rule)
         .delete("/rules/{rule_id}", "deleteRule", delete_rule)
+        .post("/rules/execute/{rule_id}", "executeRule", execute_rule)
 }
 
 async fn list_rules(State(sim): State<Shared>, uri: Uri) -> Response {
@@ -135,4 +138,92 @@ async fn delete_rule(State(sim): State<Shared>, Path(id): Path<String>, uri: Uri
     }
     home.rules.shift_remove(&id);
     ok(json!({}))
+}
+
+/// Every `command` action of a rule, however deeply nested, as (devices,
+/// commands).
+fn command_actions(value: &Value, out: &mut Vec<(Vec<String>, Vec<Value>)>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(command) = map.get("command")
+                && let (Some(devices), Some(commands)) = (
+                    command["devices"].as_array(),
+                    command["commands"].as_array(),
+                )
+            {
+                let devices = devices
+                    .iter()
+                    .filter_map(|d| d.as_str().map(str::to_owned))
+                    .collect();
+                out.push((devices, commands.clone()));
+            }
+            for (key, nested) in map {
+                if key != "command" {
+                    command_actions(nested, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| command_actions(i, out)),
+        _ => {}
+    }
+}
+
+/// `executeRule`: runs the rule's command actions now, whatever their
+/// trigger; each device's commands succeed or fail as a whole
+/// (`Failure` for an unknown device or a refused command, `Offline` for an
+/// offline device, which is not commanded).
+async fn execute_rule(
+    State(sim): State<Shared>,
+    Path(id): Path<String>,
+    uri: Uri,
+    axum::Extension(Seq(seq)): axum::Extension<Seq>,
+) -> Response {
+    let location = match location_param(&uri) {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
+    let execution_id = sim.new_id(7);
+    sim.change(|home| {
+        let rule = match find_rule(home, &id, &location) {
+            Ok(r) => r.clone(),
+            Err(e) => return e.into_response(),
+        };
+        let mut actions = Vec::new();
+        command_actions(&rule["actions"], &mut actions);
+        let results: Vec<Value> = actions
+            .into_iter()
+            .enumerate()
+            .map(|(i, (devices, commands))| {
+                let outcome: Vec<Value> = devices
+                    .iter()
+                    .map(|device| {
+                        let result = match home.devices.get(device) {
+                            Some(d) if d.health["state"] == "OFFLINE" => "Offline",
+                            Some(_) => match apply_commands(home, device, &commands) {
+                                Ok(executed) => {
+                                    log_commands(&sim, seq, device, executed);
+                                    "Success"
+                                }
+                                Err(_) => "Failure",
+                            },
+                            None => "Failure",
+                        };
+                        json!({"deviceId": device, "result": result})
+                    })
+                    .collect();
+                json!({"actionId": format!("{id}-action-{i}"), "command": outcome})
+            })
+            .collect();
+        let failed = results.iter().any(|a| {
+            a["command"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|r| r["result"] != "Success"))
+        });
+        ok(json!({
+            "executionId": execution_id,
+            "id": id,
+            "result": if failed { "Failure" } else { "Success" },
+            "actions": results,
+        }))
+    })
 }
