@@ -328,9 +328,8 @@ async fn create_device_events(
 /// A capability's entry in a presentation: a widget for what it shows.
 fn presentation_entry(component: &str, capability: &str) -> Value {
     let display = match capability {
-        "switch" => "toggleSwitch",
+        "switch" | "lock" => "toggleSwitch",
         "switchLevel" | "audioVolume" => "slider",
-        "lock" => "toggleSwitch",
         _ => "state",
     };
     json!({
@@ -338,7 +337,7 @@ fn presentation_entry(component: &str, capability: &str) -> Value {
         "capability": capability,
         "version": 1,
         "displayType": display,
-        "label": format!("{{{{i18n.label}}}} {capability}"),
+        "label": capability,
     })
 }
 
