@@ -12,50 +12,93 @@
 //! Decoding is lossless: re-serialising gives back every attribute, unit,
 //! `data`, timestamp and any field this crate does not know.
 
+use std::fmt;
+
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use indexmap::IndexMap;
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// The state of one attribute.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Decoded by hand rather than derived: a derived `#[serde(flatten)]` map
+/// buffers the object through serde's content tree, and a status holds
+/// hundreds of attributes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Attribute {
     /// The value: any JSON value. `None` when the server sent no `value`
     /// key, `Some(Value::Null)` when it sent `"value": null`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
     /// The unit (`%`, `K`, `F`, `C`, `W`, `kWh`, `s`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Extra data, e.g. `{"reason": "INVALID-ACCESS-TOKEN"}`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
     /// When the value was last reported, exactly as sent; see
     /// [`Attribute::timestamp`] for the parsed time.
-    #[serde(
-        default,
-        rename = "timestamp",
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "timestamp", skip_serializing_if = "Option::is_none")]
     pub raw_timestamp: Option<Value>,
     /// Fields this crate does not know, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
 
-/// Distinguishes a key sent as `null` (`Some(Null)`) from a missing key
-/// (`None`, through `default`).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
+/// A key of a status object, borrowed from the input when it can be.
+type Key<'de> = crate::support::Text<'de>;
+
+/// Fills one field once: a repeated field is an error, as serde's derive
+/// makes it.
+fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Attribute {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(AttributeVisitor)
+    }
+}
+
+/// [`Attribute`]'s decoder: the four known keys by name, any other into
+/// `other`. A key sent as `null` is `Some(Value::Null)`, a missing key
+/// `None`; `"unit": null` is no unit.
+struct AttributeVisitor;
+
+impl<'de> Visitor<'de> for AttributeVisitor {
+    type Value = Attribute;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an attribute object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attribute, A::Error> {
+        let mut attribute = Attribute::default();
+        let mut unit: Option<Option<String>> = None;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match &*key.0 {
+                "value" => once(&mut attribute.value, "value", &mut map)?,
+                "unit" => once(&mut unit, "unit", &mut map)?,
+                "data" => once(&mut attribute.data, "data", &mut map)?,
+                "timestamp" => once(&mut attribute.raw_timestamp, "timestamp", &mut map)?,
+                _ => {
+                    let value = map.next_value()?;
+                    attribute.other.insert(key.0.into_owned(), value);
+                }
+            }
+        }
+        attribute.unit = unit.flatten();
+        Ok(attribute)
+    }
 }
 
 impl Attribute {
@@ -205,14 +248,45 @@ impl ComponentStatus {
 /// assert_eq!(main.switch(), Some(true));
 /// assert_eq!(main.level().unwrap().value, 50.0);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct DeviceStatus {
     /// Component id → component status.
-    #[serde(default)]
     pub components: IndexMap<String, ComponentStatus>,
     /// Fields this crate does not know, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for DeviceStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DeviceStatusVisitor;
+        impl<'de> Visitor<'de> for DeviceStatusVisitor {
+            type Value = DeviceStatus;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a device status object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DeviceStatus, A::Error> {
+                let mut components = None;
+                let mut other = Map::new();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    if key.0 == "components" {
+                        once(&mut components, "components", &mut map)?;
+                    } else {
+                        let value = map.next_value()?;
+                        other.insert(key.0.into_owned(), value);
+                    }
+                }
+                Ok(DeviceStatus {
+                    components: components.unwrap_or_default(),
+                    other,
+                })
+            }
+        }
+        // Hand-written for the reason given on `Attribute`.
+        deserializer.deserialize_map(DeviceStatusVisitor)
+    }
 }
 
 impl DeviceStatus {
