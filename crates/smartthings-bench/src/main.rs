@@ -215,44 +215,76 @@ fn real_payloads() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// Node's `JSON.parse` on the same bytes, in MB/s (median of 15 runs), or
-/// `None` when `node` is not on PATH.
-fn node_json_parse(bytes: &[u8], iterations: usize) -> Option<f64> {
+/// Node's `JSON.parse` on the same bytes, in a `node` process kept alive
+/// so that its runs interleave with the Rust ones: on a shared machine both
+/// then see the same load.
+struct NodeParse {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    path: std::path::PathBuf,
+}
+
+impl NodeParse {
     const SCRIPT: &str = r#"
-const fs = require('fs');
-const text = fs.readFileSync(process.argv[1], 'utf8');
-const bytes = Buffer.byteLength(text);
-const n = Number(process.argv[2]);
-for (let i = 0; i < n; i++) JSON.parse(text);
-const runs = [];
-for (let r = 0; r < 15; r++) {
+const text = require('fs').readFileSync(process.argv[1], 'utf8');
+require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const n = Number(line);
   const t = process.hrtime.bigint();
   for (let i = 0; i < n; i++) JSON.parse(text);
-  runs.push(Number(process.hrtime.bigint() - t) / 1e9 / n);
-}
-runs.sort((a, b) => a - b);
-console.log(bytes / runs[7] / 1e6);
+  console.log(Number(process.hrtime.bigint() - t) / 1e9 / n);
+});
 "#;
-    let path = std::env::temp_dir().join(format!(
-        "smartthings-bench-node-{}.json",
-        std::process::id()
-    ));
-    std::fs::write(&path, bytes).ok()?;
-    let out = std::process::Command::new("node")
-        .arg("-e")
-        .arg(SCRIPT)
-        .arg(&path)
-        .arg(iterations.to_string())
-        .output();
-    let _ = std::fs::remove_file(&path);
-    let out = out.ok().filter(|o| o.status.success())?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+
+    /// `None` when `node` is not on PATH.
+    fn start(bytes: &[u8]) -> Option<Self> {
+        use std::process::{Command, Stdio};
+        let path = std::env::temp_dir().join(format!(
+            "smartthings-bench-node-{}.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, bytes).ok()?;
+        let mut child = Command::new("node")
+            .arg("-e")
+            .arg(Self::SCRIPT)
+            .arg(&path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let stdin = child.stdin.take()?;
+        let stdout = std::io::BufReader::new(child.stdout.take()?);
+        Some(Self {
+            child,
+            stdin,
+            stdout,
+            path,
+        })
+    }
+
+    /// Seconds per `JSON.parse`, over `n` of them.
+    fn run(&mut self, n: usize) -> Option<f64> {
+        use std::io::{BufRead, Write};
+        writeln!(self.stdin, "{n}").ok()?;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).ok()?;
+        line.trim().parse().ok()
+    }
+}
+
+impl Drop for NodeParse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Decode throughput into the typed model, beside `serde_json::Value` and
 /// Node's `JSON.parse` on the same bytes.
 async fn decode_throughput() -> Result<()> {
-    println!("## Decode throughput (median of 15 runs)\n");
+    println!("## Decode throughput (median of 15 interleaved runs of about 20 ms each)\n");
     let node = std::process::Command::new("node")
         .arg("--version")
         .output()
@@ -304,23 +336,20 @@ async fn decode_throughput() -> Result<()> {
     fn rate(bytes: usize, seconds: f64) -> f64 {
         bytes as f64 / seconds / 1e6
     }
-    /// Seconds per call of `f`: median of 15 runs of enough calls to last
-    /// about 20 ms each, and that many calls.
-    fn time(f: &dyn Fn() -> usize) -> (f64, usize) {
+    /// Calls of `f` that last about 20 ms.
+    fn calls_per_run(f: &dyn Fn() -> usize) -> usize {
         let t = Instant::now();
         std::hint::black_box(f());
         let once = t.elapsed().as_secs_f64().max(1e-7);
-        let n = ((0.02 / once) as usize).clamp(1, 10_000);
-        let runs = (0..15)
-            .map(|_| {
-                let t = Instant::now();
-                for _ in 0..n {
-                    std::hint::black_box(f());
-                }
-                t.elapsed().as_secs_f64() / n as f64
-            })
-            .collect();
-        (median(runs), n)
+        ((0.02 / once) as usize).clamp(1, 10_000)
+    }
+    /// Seconds per call of `f`, over `n` calls.
+    fn run(f: &dyn Fn() -> usize, n: usize) -> f64 {
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(f());
+        }
+        t.elapsed().as_secs_f64() / n as f64
     }
     fn decode_page(bytes: &[u8]) -> Option<smartthings::types::ListDevicesResponse> {
         serde_json::from_slice(bytes).ok()
@@ -353,14 +382,24 @@ async fn decode_throughput() -> Result<()> {
         } else {
             peak_during(|| decode_page(bytes)).1
         };
-        let (typed_s, n) = time(typed);
-        let (value_s, _) =
-            time(&|| serde_json::from_slice::<Value>(bytes).map_or(0, |v| v.is_object() as usize));
-        let node_rate = if node {
-            node_json_parse(bytes, n)
-        } else {
-            None
-        };
+        let value = || serde_json::from_slice::<Value>(bytes).map_or(0, |v| v.is_object() as usize);
+        let n = calls_per_run(typed);
+        let mut node_parse = node.then(|| NodeParse::start(bytes)).flatten();
+        // Warm up, then 15 runs of each, interleaved.
+        run(typed, n);
+        run(&value, n);
+        let _ = node_parse.as_mut().and_then(|p| p.run(n));
+        let (mut typed_t, mut value_t, mut node_t) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..15 {
+            typed_t.push(run(typed, n));
+            value_t.push(run(&value, n));
+            if let Some(s) = node_parse.as_mut().and_then(|p| p.run(n)) {
+                node_t.push(s);
+            }
+        }
+        drop(node_parse);
+        let (typed_s, value_s) = (median(typed_t), median(value_t));
+        let node_rate = (node_t.len() == 15).then(|| rate(bytes.len(), median(node_t)));
         let typed_rate = rate(bytes.len(), typed_s);
         println!(
             "| {label} | {:.0} KB | {kind} | {typed_rate:.0} | {:.0} | {} | {} | {:.0} KB | {:.2}x |",
