@@ -12,7 +12,9 @@
 //! Decoding is lossless: re-serialising gives back every attribute, unit,
 //! `data`, timestamp and any field this crate does not know.
 
+use std::cell::Cell;
 use std::fmt;
+use std::thread::LocalKey;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use indexmap::IndexMap;
@@ -196,9 +198,81 @@ pub struct Measurement<'a> {
 
 /// Attribute name → attribute: one capability's status (the capability
 /// status endpoint's body).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct CapabilityStatus(pub IndexMap<String, Attribute>);
+
+thread_local! {
+    static ATTRIBUTES: Cell<Vec<(String, Attribute)>> = const { Cell::new(Vec::new()) };
+    static CAPABILITIES: Cell<Vec<(String, CapabilityStatus)>> = const { Cell::new(Vec::new()) };
+    static COMPONENTS: Cell<Vec<(String, ComponentStatus)>> = const { Cell::new(Vec::new()) };
+}
+
+/// Decodes a JSON object into an `IndexMap` of exactly its size. JSON gives
+/// no length up front, so the entries are gathered in a per-thread scratch
+/// vector first: the map then never grows (no rehash, no copy) and keeps no
+/// spare capacity. A repeated key keeps its first position and last value,
+/// as `IndexMap`'s own decoder does.
+fn exact_map<'de, A, V>(
+    mut map: A,
+    scratch: &'static LocalKey<Cell<Vec<(String, V)>>>,
+) -> Result<IndexMap<String, V>, A::Error>
+where
+    A: MapAccess<'de>,
+    V: Deserialize<'de>,
+{
+    /// Scratch vectors larger than this are freed rather than kept.
+    const KEEP: usize = 256;
+    // Taken, not borrowed: a nested decode of the same type (none today)
+    // would simply start from an empty vector.
+    let mut entries = scratch.take();
+    let mut read = || {
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(())
+    };
+    let out = read().map(|()| {
+        let mut exact = IndexMap::with_capacity(entries.len());
+        exact.extend(entries.drain(..));
+        exact
+    });
+    entries.clear();
+    if entries.capacity() <= KEEP {
+        scratch.set(entries);
+    }
+    out
+}
+
+/// Deserializes through [`exact_map`].
+macro_rules! exact_map_deserialize {
+    ($type:ident, $scratch:ident, $what:literal) => {
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct MapVisitor;
+                impl<'de> Visitor<'de> for MapVisitor {
+                    type Value = $type;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($what)
+                    }
+
+                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$type, A::Error> {
+                        exact_map(map, &$scratch).map($type)
+                    }
+                }
+                deserializer.deserialize_map(MapVisitor)
+            }
+        }
+    };
+}
+
+exact_map_deserialize!(CapabilityStatus, ATTRIBUTES, "a map of attributes");
+exact_map_deserialize!(ComponentStatus, CAPABILITIES, "a map of capabilities");
+
+/// `DeviceStatus::components`, decoded through [`exact_map`].
+struct Components(IndexMap<String, ComponentStatus>);
+exact_map_deserialize!(Components, COMPONENTS, "a map of components");
 
 impl CapabilityStatus {
     /// One attribute.
@@ -214,7 +288,7 @@ impl CapabilityStatus {
 
 /// Capability id → capability status: one component's status (the
 /// component status endpoint's body).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct ComponentStatus(pub IndexMap<String, CapabilityStatus>);
 
@@ -268,7 +342,7 @@ impl<'de> Deserialize<'de> for DeviceStatus {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DeviceStatus, A::Error> {
-                let mut components = None;
+                let mut components: Option<Components> = None;
                 let mut other = Map::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     if key.0 == "components" {
@@ -279,7 +353,7 @@ impl<'de> Deserialize<'de> for DeviceStatus {
                     }
                 }
                 Ok(DeviceStatus {
-                    components: components.unwrap_or_default(),
+                    components: components.map(|c| c.0).unwrap_or_default(),
                     other,
                 })
             }
