@@ -655,6 +655,32 @@ mod tests {
     }
 
     #[test]
+    fn attributes_decode_as_the_derived_model_did() {
+        let decode = |text: &str| serde_json::from_str::<Attribute>(text);
+        let a = decode(r#"{"value": null, "unit": null, "new": {"x": 1}}"#).unwrap();
+        assert_eq!(a.value, Some(Value::Null));
+        assert_eq!(a.unit, None);
+        assert_eq!(a.data, None);
+        assert_eq!(a.raw_timestamp, None);
+        assert_eq!(a.other["new"], json!({"x": 1}));
+        let err = decode(r#"{"value": 1, "value": 2}"#).unwrap_err();
+        assert!(
+            err.to_string().starts_with("duplicate field `value`"),
+            "{err}"
+        );
+        assert!(decode("[1]").is_err());
+        let status: DeviceStatus =
+            serde_json::from_str(r#"{"new": true, "components": {"main": {}}}"#).unwrap();
+        assert_eq!(status.other["new"], json!(true));
+        assert!(status.main().is_some());
+        assert!(serde_json::from_str::<DeviceStatus>(r#"{"components": null}"#).is_err());
+        assert_eq!(
+            serde_json::from_str::<DeviceStatus>("{}").unwrap(),
+            DeviceStatus::default()
+        );
+    }
+
+    #[test]
     fn disabled_capabilities_and_components_are_filtered() {
         let status: DeviceStatus = serde_json::from_value(json!({"components": {
             "main": {

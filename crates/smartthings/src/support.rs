@@ -349,3 +349,53 @@ impl<T> LenientItems<T> for [Lenient<T>] {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Room;
+
+    #[test]
+    fn items_decode_the_same_through_any_deserializer() {
+        let text = r#"[{"name": "Kitchen"}, {"name": 42}, {"name": "Hall", "name": "Attic"}]"#;
+        // serde_json hands over each item's text...
+        let direct: Vec<Lenient<Room>> = serde_json::from_str(text).unwrap();
+        // ...from a `Value` as well...
+        let value: Vec<Lenient<Room>> =
+            serde_json::from_value(serde_json::from_str(text).unwrap()).unwrap();
+        // ...and serde's own buffer (here behind an untagged enum) hands
+        // over the item itself.
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Buffered {
+            Page(Vec<Lenient<Room>>),
+        }
+        let Buffered::Page(buffered) = serde_json::from_str(text).unwrap();
+        for page in [&direct, &value, &buffered] {
+            assert_eq!(page.valid().count(), 2);
+            assert_eq!(page[0].valid().unwrap().name.as_deref(), Some("Kitchen"));
+            assert_eq!(page.invalid().next().unwrap().raw["name"], 42);
+            // A repeated key keeps its last value, as a `Value` does.
+            assert_eq!(page[2].valid().unwrap().name.as_deref(), Some("Attic"));
+        }
+        assert_eq!(direct, value);
+        assert_eq!(direct, buffered);
+    }
+
+    #[test]
+    fn open_enums_keep_what_is_not_a_listed_string() {
+        use crate::types::DeviceType;
+        let decode = |text: &str| serde_json::from_str::<OpenEnum<DeviceType>>(text).unwrap();
+        assert_eq!(decode(r#""VIPER""#), OpenEnum::Known(DeviceType::Viper));
+        assert_eq!(
+            decode(r#""VI\u0050ER""#),
+            OpenEnum::Known(DeviceType::Viper)
+        );
+        assert_eq!(decode(r#""MQTT""#).unknown(), Some("MQTT"));
+        assert_eq!(decode("42").unknown(), Some("42"));
+        assert_eq!(decode("-1.5").unknown(), Some("-1.5"));
+        assert_eq!(decode("null").unknown(), Some("null"));
+        assert_eq!(decode("true").unknown(), Some("true"));
+        assert_eq!(decode(r#"{"a": [1]}"#).unknown(), Some(r#"{"a":[1]}"#));
+    }
+}
