@@ -10,8 +10,8 @@ use anyhow::Result;
 use futures::StreamExt;
 use serde_json::Value;
 use smartthings_ext::{
-    ChangeKind, DeviceExt, DeviceQuery, DeviceStatus, Event, EventSubscription, LiveHome,
-    LiveOptions, Origin, RateLimitPolicy, RetryPolicy, SmartThings, collect_all,
+    ChangeKind, DeviceQuery, DeviceStatus, Event, EventSubscription, LiveHome, LiveOptions, Origin,
+    RateLimitPolicy, RetryPolicy, SmartThings, collect_all,
 };
 use smartthings_sim::{Activity, Config, Home, Simulator, StreamFault};
 
@@ -166,13 +166,137 @@ async fn wall_time_under_limits() -> Result<()> {
     Ok(())
 }
 
-/// Decode throughput into the typed model versus `serde_json::Value`.
+/// The machine's load average over the last minute, printed before each
+/// section: the figures below are only comparable on an idle machine.
+fn print_load() {
+    let load = std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| {
+        l.split_whitespace()
+            .next()
+            .and_then(|one| one.parse::<f64>().ok())
+    });
+    match load {
+        Some(one) if one > 0.5 => println!(
+            "> load average {one:.2} (1 min): **above 0.5, other work is running; these figures are not comparable**\n"
+        ),
+        Some(one) => println!("> load average {one:.2} (1 min)\n"),
+        None => println!("> load average unknown (no /proc/loadavg)\n"),
+    }
+}
+
+/// Real payloads to decode beside the simulator's: every `*.json` in
+/// `$SMARTTHINGS_BENCH_PAYLOADS` (default `crates/smartthings-bench/payloads`),
+/// a device page when it has `items`, a device status when it has
+/// `components`. None are committed: real pages carry a home's ids and names.
+fn real_payloads() -> Vec<(String, Vec<u8>)> {
+    let dir = std::env::var_os("SMARTTHINGS_BENCH_PAYLOADS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("payloads"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    if files.is_empty() {
+        println!(
+            "No real payloads in {} (set SMARTTHINGS_BENCH_PAYLOADS to a directory of device pages and statuses): their rows are skipped.\n",
+            dir.display()
+        );
+    }
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            Some((name, std::fs::read(&path).ok()?))
+        })
+        .collect()
+}
+
+/// Node's `JSON.parse` on the same bytes, in a `node` process kept alive
+/// so that its runs interleave with the Rust ones: on a shared machine both
+/// then see the same load.
+struct NodeParse {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    path: std::path::PathBuf,
+}
+
+impl NodeParse {
+    const SCRIPT: &str = r#"
+const text = require('fs').readFileSync(process.argv[1], 'utf8');
+require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const n = Number(line);
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) JSON.parse(text);
+  console.log(Number(process.hrtime.bigint() - t) / 1e9 / n);
+});
+"#;
+
+    /// `None` when `node` is not on PATH.
+    fn start(bytes: &[u8]) -> Option<Self> {
+        use std::process::{Command, Stdio};
+        let path = std::env::temp_dir().join(format!(
+            "smartthings-bench-node-{}.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, bytes).ok()?;
+        let mut child = Command::new("node")
+            .arg("-e")
+            .arg(Self::SCRIPT)
+            .arg(&path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let stdin = child.stdin.take()?;
+        let stdout = std::io::BufReader::new(child.stdout.take()?);
+        Some(Self {
+            child,
+            stdin,
+            stdout,
+            path,
+        })
+    }
+
+    /// Seconds per `JSON.parse`, over `n` of them.
+    fn run(&mut self, n: usize) -> Option<f64> {
+        use std::io::{BufRead, Write};
+        writeln!(self.stdin, "{n}").ok()?;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).ok()?;
+        line.trim().parse().ok()
+    }
+}
+
+impl Drop for NodeParse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Decode throughput into the typed model, beside `serde_json::Value` and
+/// Node's `JSON.parse` on the same bytes.
 async fn decode_throughput() -> Result<()> {
-    println!("## Decode throughput (median of 15 runs)\n");
-    println!(
-        "| payload | size | typed model | MB/s | peak heap | serde_json::Value | MB/s | peak heap |"
-    );
-    println!("|---|---:|---|---:|---:|---|---:|---:|");
+    println!("## Decode throughput (median of 15 interleaved runs of about 20 ms each)\n");
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node {
+        println!("`node` is not on PATH: the Node columns are skipped.\n");
+    }
+    let mut payloads: Vec<(String, Vec<u8>)> = real_payloads()
+        .into_iter()
+        .map(|(name, bytes)| (format!("real: {name}"), bytes))
+        .collect();
+
     let sim = Simulator::start(Home::generated(1, 200, 5)?, no_limits()).await?;
     let page = reqwest::Client::new()
         .get(format!(
@@ -184,6 +308,10 @@ async fn decode_throughput() -> Result<()> {
         .await?
         .bytes()
         .await?;
+    payloads.push((
+        "simulator: 200-device page, includeStatus".into(),
+        page.to_vec(),
+    ));
     // A large appliance: the demo refrigerator's status grown to 12
     // components, as multi-door appliances report.
     let mut status = Home::demo()
@@ -196,60 +324,93 @@ async fn decode_throughput() -> Result<()> {
     for i in 0..11 {
         status["components"][format!("sub{i}")] = main.clone();
     }
-    let appliance = serde_json::to_vec(&status)?;
+    payloads.push((
+        "simulator: refrigerator status grown to 12 components".into(),
+        serde_json::to_vec(&status)?,
+    ));
 
+    println!(
+        "| payload | size | decoded into | typed MB/s | serde_json::Value MB/s | Node JSON.parse MB/s | typed / Node | typed peak heap | peak / size |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
     fn rate(bytes: usize, seconds: f64) -> f64 {
         bytes as f64 / seconds / 1e6
     }
-    let bench = |bytes: &[u8], typed: &dyn Fn(&[u8]) -> usize, label: &str| {
-        let mut typed_t = Vec::new();
-        let mut value_t = Vec::new();
-        let (_, typed_peak) = peak_during(|| typed(bytes));
-        let (_, value_peak) =
-            peak_during(|| serde_json::from_slice::<Value>(bytes).map(|v| v.is_object()));
-        for _ in 0..15 {
-            let t = Instant::now();
-            std::hint::black_box(typed(bytes));
-            typed_t.push(t.elapsed().as_secs_f64());
-            let t = Instant::now();
-            std::hint::black_box(serde_json::from_slice::<Value>(bytes).ok());
-            value_t.push(t.elapsed().as_secs_f64());
+    /// Calls of `f` that last about 20 ms.
+    fn calls_per_run(f: &dyn Fn() -> usize) -> usize {
+        let t = Instant::now();
+        std::hint::black_box(f());
+        let once = t.elapsed().as_secs_f64().max(1e-7);
+        ((0.02 / once) as usize).clamp(1, 10_000)
+    }
+    /// Seconds per call of `f`, over `n` calls.
+    fn run(f: &dyn Fn() -> usize, n: usize) -> f64 {
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(f());
         }
+        t.elapsed().as_secs_f64() / n as f64
+    }
+    fn decode_page(bytes: &[u8]) -> Option<smartthings::types::ListDevicesResponse> {
+        serde_json::from_slice(bytes).ok()
+    }
+    fn decode_status(bytes: &[u8]) -> Option<DeviceStatus> {
+        serde_json::from_slice(bytes).ok()
+    }
+    for (label, bytes) in &payloads {
+        let head: Value = serde_json::from_slice(bytes)?;
+        let (kind, typed): (&str, &dyn Fn() -> usize) = if head.get("items").is_some() {
+            ("ListDevicesResponse", &|| {
+                decode_page(bytes).map_or(0, |p| {
+                    p.items.map_or(0, |items| {
+                        items.iter().filter(|d| d.valid().is_some()).count()
+                    })
+                })
+            })
+        } else if head.get("components").is_some() {
+            ("DeviceStatus", &|| {
+                decode_status(bytes).map_or(0, |s| s.attributes().count())
+            })
+        } else {
+            println!("| {label} | | neither a device page nor a status: skipped | | | | | | |");
+            continue;
+        };
+        drop(head);
+        // Peak heap while decoding, the decoded value still held.
+        let peak = if kind == "DeviceStatus" {
+            peak_during(|| decode_status(bytes)).1
+        } else {
+            peak_during(|| decode_page(bytes)).1
+        };
+        let value = || serde_json::from_slice::<Value>(bytes).map_or(0, |v| v.is_object() as usize);
+        let n = calls_per_run(typed);
+        let mut node_parse = node.then(|| NodeParse::start(bytes)).flatten();
+        // Warm up, then 15 runs of each, interleaved.
+        run(typed, n);
+        run(&value, n);
+        let _ = node_parse.as_mut().and_then(|p| p.run(n));
+        let (mut typed_t, mut value_t, mut node_t) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..15 {
+            typed_t.push(run(typed, n));
+            value_t.push(run(&value, n));
+            if let Some(s) = node_parse.as_mut().and_then(|p| p.run(n)) {
+                node_t.push(s);
+            }
+        }
+        drop(node_parse);
         let (typed_s, value_s) = (median(typed_t), median(value_t));
+        let node_rate = (node_t.len() == 15).then(|| rate(bytes.len(), median(node_t)));
+        let typed_rate = rate(bytes.len(), typed_s);
         println!(
-            "| {label} | {:.0} KB | {:.2} ms | {:.0} | {:.0} KB | {:.2} ms | {:.0} | {:.0} KB |",
+            "| {label} | {:.0} KB | {kind} | {typed_rate:.0} | {:.0} | {} | {} | {:.0} KB | {:.2}x |",
             bytes.len() as f64 / 1024.0,
-            typed_s * 1e3,
-            rate(bytes.len(), typed_s),
-            typed_peak as f64 / 1024.0,
-            value_s * 1e3,
             rate(bytes.len(), value_s),
-            value_peak as f64 / 1024.0,
+            node_rate.map_or("no node".into(), |r| format!("{r:.0}")),
+            node_rate.map_or("".into(), |r| format!("{:.2}x", typed_rate / r)),
+            peak as f64 / 1024.0,
+            peak as f64 / bytes.len() as f64,
         );
-    };
-    bench(
-        &page,
-        &|bytes| {
-            let page: smartthings::types::ListDevicesResponse =
-                serde_json::from_slice(bytes).expect("page");
-            page.items
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|d| d.valid())
-                .filter_map(|d| d.embedded_status())
-                .count()
-        },
-        "200-device page, includeStatus (generated types + status model)",
-    );
-    bench(
-        &appliance,
-        &|bytes| {
-            serde_json::from_slice::<DeviceStatus>(bytes)
-                .map(|s| s.attributes().count())
-                .unwrap_or(0)
-        },
-        "large appliance status (DeviceStatus)",
-    );
+    }
     println!();
     Ok(())
 }
@@ -570,21 +731,27 @@ async fn main() -> Result<()> {
     let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
     println!("# smartthings-rs benchmarks\n");
     if run("economy") {
+        print_load();
         request_economy().await?;
     }
     if run("limits") {
+        print_load();
         wall_time_under_limits().await?;
     }
     if run("decode") {
+        print_load();
         decode_throughput().await?;
     }
     if run("overhead") {
+        print_load();
         per_request_overhead().await?;
     }
     if run("export") {
+        print_load();
         export_to_files().await?;
     }
     if run("events") {
+        print_load();
         event_stream().await?;
     }
     Ok(())

@@ -12,50 +12,95 @@
 //! Decoding is lossless: re-serialising gives back every attribute, unit,
 //! `data`, timestamp and any field this crate does not know.
 
+use std::cell::Cell;
+use std::fmt;
+use std::thread::LocalKey;
+
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use indexmap::IndexMap;
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// The state of one attribute.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Decoded by hand rather than derived: a derived `#[serde(flatten)]` map
+/// buffers the object through serde's content tree, and a status holds
+/// hundreds of attributes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Attribute {
     /// The value: any JSON value. `None` when the server sent no `value`
     /// key, `Some(Value::Null)` when it sent `"value": null`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
     /// The unit (`%`, `K`, `F`, `C`, `W`, `kWh`, `s`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Extra data, e.g. `{"reason": "INVALID-ACCESS-TOKEN"}`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
     /// When the value was last reported, exactly as sent; see
     /// [`Attribute::timestamp`] for the parsed time.
-    #[serde(
-        default,
-        rename = "timestamp",
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "timestamp", skip_serializing_if = "Option::is_none")]
     pub raw_timestamp: Option<Value>,
     /// Fields this crate does not know, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
 
-/// Distinguishes a key sent as `null` (`Some(Null)`) from a missing key
-/// (`None`, through `default`).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
+/// A key of a status object, borrowed from the input when it can be.
+type Key<'de> = crate::support::Text<'de>;
+
+/// Fills one field once: a repeated field is an error, as serde's derive
+/// makes it.
+fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Attribute {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(AttributeVisitor)
+    }
+}
+
+/// [`Attribute`]'s decoder: the four known keys by name, any other into
+/// `other`. A key sent as `null` is `Some(Value::Null)`, a missing key
+/// `None`; `"unit": null` is no unit.
+struct AttributeVisitor;
+
+impl<'de> Visitor<'de> for AttributeVisitor {
+    type Value = Attribute;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an attribute object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attribute, A::Error> {
+        let mut attribute = Attribute::default();
+        let mut unit: Option<Option<String>> = None;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match &*key.0 {
+                "value" => once(&mut attribute.value, "value", &mut map)?,
+                "unit" => once(&mut unit, "unit", &mut map)?,
+                "data" => once(&mut attribute.data, "data", &mut map)?,
+                "timestamp" => once(&mut attribute.raw_timestamp, "timestamp", &mut map)?,
+                _ => {
+                    let value = map.next_value()?;
+                    attribute.other.insert(key.0.into_owned(), value);
+                }
+            }
+        }
+        attribute.unit = unit.flatten();
+        Ok(attribute)
+    }
 }
 
 impl Attribute {
@@ -153,9 +198,81 @@ pub struct Measurement<'a> {
 
 /// Attribute name → attribute: one capability's status (the capability
 /// status endpoint's body).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct CapabilityStatus(pub IndexMap<String, Attribute>);
+
+thread_local! {
+    static ATTRIBUTES: Cell<Vec<(String, Attribute)>> = const { Cell::new(Vec::new()) };
+    static CAPABILITIES: Cell<Vec<(String, CapabilityStatus)>> = const { Cell::new(Vec::new()) };
+    static COMPONENTS: Cell<Vec<(String, ComponentStatus)>> = const { Cell::new(Vec::new()) };
+}
+
+/// Decodes a JSON object into an `IndexMap` of exactly its size. JSON gives
+/// no length up front, so the entries are gathered in a per-thread scratch
+/// vector first: the map then never grows (no rehash, no copy) and keeps no
+/// spare capacity. A repeated key keeps its first position and last value,
+/// as `IndexMap`'s own decoder does.
+fn exact_map<'de, A, V>(
+    mut map: A,
+    scratch: &'static LocalKey<Cell<Vec<(String, V)>>>,
+) -> Result<IndexMap<String, V>, A::Error>
+where
+    A: MapAccess<'de>,
+    V: Deserialize<'de>,
+{
+    /// Scratch vectors larger than this are freed rather than kept.
+    const KEEP: usize = 256;
+    // Taken, not borrowed: a nested decode of the same type (none today)
+    // would simply start from an empty vector.
+    let mut entries = scratch.take();
+    let mut read = || {
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(())
+    };
+    let out = read().map(|()| {
+        let mut exact = IndexMap::with_capacity(entries.len());
+        exact.extend(entries.drain(..));
+        exact
+    });
+    entries.clear();
+    if entries.capacity() <= KEEP {
+        scratch.set(entries);
+    }
+    out
+}
+
+/// Deserializes through [`exact_map`].
+macro_rules! exact_map_deserialize {
+    ($type:ident, $scratch:ident, $what:literal) => {
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct MapVisitor;
+                impl<'de> Visitor<'de> for MapVisitor {
+                    type Value = $type;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($what)
+                    }
+
+                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$type, A::Error> {
+                        exact_map(map, &$scratch).map($type)
+                    }
+                }
+                deserializer.deserialize_map(MapVisitor)
+            }
+        }
+    };
+}
+
+exact_map_deserialize!(CapabilityStatus, ATTRIBUTES, "a map of attributes");
+exact_map_deserialize!(ComponentStatus, CAPABILITIES, "a map of capabilities");
+
+/// `DeviceStatus::components`, decoded through [`exact_map`].
+struct Components(IndexMap<String, ComponentStatus>);
+exact_map_deserialize!(Components, COMPONENTS, "a map of components");
 
 impl CapabilityStatus {
     /// One attribute.
@@ -171,7 +288,7 @@ impl CapabilityStatus {
 
 /// Capability id → capability status: one component's status (the
 /// component status endpoint's body).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct ComponentStatus(pub IndexMap<String, CapabilityStatus>);
 
@@ -205,14 +322,45 @@ impl ComponentStatus {
 /// assert_eq!(main.switch(), Some(true));
 /// assert_eq!(main.level().unwrap().value, 50.0);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct DeviceStatus {
     /// Component id → component status.
-    #[serde(default)]
     pub components: IndexMap<String, ComponentStatus>,
     /// Fields this crate does not know, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for DeviceStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DeviceStatusVisitor;
+        impl<'de> Visitor<'de> for DeviceStatusVisitor {
+            type Value = DeviceStatus;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a device status object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DeviceStatus, A::Error> {
+                let mut components: Option<Components> = None;
+                let mut other = Map::new();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    if key.0 == "components" {
+                        once(&mut components, "components", &mut map)?;
+                    } else {
+                        let value = map.next_value()?;
+                        other.insert(key.0.into_owned(), value);
+                    }
+                }
+                Ok(DeviceStatus {
+                    components: components.map(|c| c.0).unwrap_or_default(),
+                    other,
+                })
+            }
+        }
+        // Hand-written for the reason given on `Attribute`.
+        deserializer.deserialize_map(DeviceStatusVisitor)
+    }
 }
 
 impl DeviceStatus {
@@ -504,6 +652,32 @@ mod tests {
         assert_eq!(status.battery(), None);
         assert_eq!(status.temperature().unwrap().value, 21.5);
         assert_eq!(status.contact(), Some(Known::Other("ajar")));
+    }
+
+    #[test]
+    fn attributes_decode_as_the_derived_model_did() {
+        let decode = |text: &str| serde_json::from_str::<Attribute>(text);
+        let a = decode(r#"{"value": null, "unit": null, "new": {"x": 1}}"#).unwrap();
+        assert_eq!(a.value, Some(Value::Null));
+        assert_eq!(a.unit, None);
+        assert_eq!(a.data, None);
+        assert_eq!(a.raw_timestamp, None);
+        assert_eq!(a.other["new"], json!({"x": 1}));
+        let err = decode(r#"{"value": 1, "value": 2}"#).unwrap_err();
+        assert!(
+            err.to_string().starts_with("duplicate field `value`"),
+            "{err}"
+        );
+        assert!(decode("[1]").is_err());
+        let status: DeviceStatus =
+            serde_json::from_str(r#"{"new": true, "components": {"main": {}}}"#).unwrap();
+        assert_eq!(status.other["new"], json!(true));
+        assert!(status.main().is_some());
+        assert!(serde_json::from_str::<DeviceStatus>(r#"{"components": null}"#).is_err());
+        assert_eq!(
+            serde_json::from_str::<DeviceStatus>("{}").unwrap(),
+            DeviceStatus::default()
+        );
     }
 
     #[test]

@@ -1,11 +1,18 @@
 //! Types the generator substitutes into response schemas so that the client
 //! survives what the live API really sends (see `xtask/src/normalize.rs`).
 
+use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 use std::str::FromStr;
 
-use serde::de::{Deserialize, Deserializer, IntoDeserializer};
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{
+    self, Deserialize, DeserializeOwned, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
+    Visitor,
+};
 use serde::ser::{Serialize, Serializer};
+use serde_json::Value;
 
 /// A response enum the server may extend: a value the spec lists decodes to
 /// `Known`, any other value is kept verbatim in `Unknown`.
@@ -74,15 +81,85 @@ impl<T: fmt::Display> fmt::Display for OpenEnum<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for OpenEnum<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // A non-string value (a number where a name was expected) is kept as
-        // its JSON text rather than failing the enclosing object.
-        let raw = match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        };
-        let parsed: Result<T, serde::de::value::Error> =
-            T::deserialize(raw.as_str().into_deserializer());
-        Ok(parsed.map(Self::Known).unwrap_or(Self::Unknown(raw)))
+        deserializer.deserialize_any(OpenEnumVisitor(PhantomData))
+    }
+}
+
+/// Reads an [`OpenEnum`] straight from the string the deserializer hands
+/// over (borrowed when it can be), without building a `serde_json::Value`.
+/// A non-string value (a number where a name was expected) is kept as its
+/// JSON text rather than failing the enclosing object.
+struct OpenEnumVisitor<T>(PhantomData<T>);
+
+impl<T> OpenEnumVisitor<T> {
+    fn word<'de>(s: &str) -> Result<T, serde::de::value::Error>
+    where
+        T: Deserialize<'de>,
+    {
+        T::deserialize(s.into_deserializer())
+    }
+
+    /// A value that is not a string: kept as its JSON text.
+    fn text<E>(value: Value) -> Result<OpenEnum<T>, E> {
+        Ok(OpenEnum::Unknown(value.to_string()))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for OpenEnumVisitor<T> {
+    type Value = OpenEnum<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Self::word(s)
+            .map(OpenEnum::Known)
+            .unwrap_or_else(|_| OpenEnum::Unknown(s.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+        Ok(match Self::word(&s) {
+            Ok(t) => OpenEnum::Known(t),
+            Err(_) => OpenEnum::Unknown(s),
+        })
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Self::text(Value::from(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Self::text(Value::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Self::text(Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // As `Value` does: a non-finite float becomes null.
+        Self::text(Value::from(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Self::text(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Self::text(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Self::text(Value::deserialize(SeqAccessDeserializer::new(seq))?)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Self::text(Value::deserialize(MapAccessDeserializer::new(map))?)
     }
 }
 
@@ -143,16 +220,98 @@ impl<T> Lenient<T> {
     }
 }
 
-impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Lenient<T> {
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = serde_json::Value::deserialize(deserializer)?;
-        Ok(match T::deserialize(&raw) {
+        // serde_json answers this name with the item's exact text (borrowed
+        // from the input when it can be), the protocol of
+        // `serde_json::value::RawValue`; any other deserializer hands over
+        // the item itself (`visit_newtype_struct`).
+        deserializer.deserialize_newtype_struct(RAW_VALUE_TOKEN, LenientVisitor(PhantomData))
+    }
+}
+
+/// The name under which serde_json hands out a value's raw text: the one
+/// `serde_json::value::RawValue` deserializes with. Should serde_json stop
+/// answering it, items would silently take the `Value` path:
+/// `tests/decode_allocations.rs` counts allocations to catch that.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl<T: DeserializeOwned> Lenient<T> {
+    /// Decode one item from its exact JSON text: straight into `T` (no
+    /// `Value` built) when it decodes, which is every well-formed item.
+    fn from_text(text: &str) -> Result<Self, serde_json::Error> {
+        match serde_json::from_str(text) {
+            Ok(t) => Ok(Self::Valid(t)),
+            // The slow path, only for an item that did not decode directly:
+            // decide through a `Value`, exactly as the item is kept. (The
+            // two paths agree on every item; the `Value` one also accepts a
+            // repeated key, keeping its last value.)
+            Err(_) => Ok(Self::from_value(serde_json::from_str(text)?)),
+        }
+    }
+
+    fn from_value(raw: Value) -> Self {
+        match T::deserialize(&raw) {
             Ok(t) => Self::Valid(t),
             Err(e) => Self::Invalid(InvalidItem {
                 raw,
                 error: e.to_string(),
             }),
-        })
+        }
+    }
+}
+
+struct LenientVisitor<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for LenientVisitor<T> {
+    type Value = Lenient<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list item")
+    }
+
+    /// serde_json's raw value: one entry, its private name → the text.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        match map.next_key::<Text<'de>>()? {
+            Some(key) if key.0 == RAW_VALUE_TOKEN => {}
+            _ => return Err(de::Error::custom("expected serde_json's raw value")),
+        }
+        let text: Text<'de> = map.next_value()?;
+        Lenient::from_text(&text.0).map_err(de::Error::custom)
+    }
+
+    /// Any other deserializer: through a `Value`.
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Ok(Lenient::from_value(Value::deserialize(d)?))
+    }
+}
+
+/// A string, borrowed from the input when the deserializer can lend it.
+pub(crate) struct Text<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
     }
 }
 
@@ -188,5 +347,55 @@ impl<T> LenientItems<T> for [Lenient<T>] {
             Lenient::Invalid(e) => Some(e),
             Lenient::Valid(_) => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Room;
+
+    #[test]
+    fn items_decode_the_same_through_any_deserializer() {
+        let text = r#"[{"name": "Kitchen"}, {"name": 42}, {"name": "Hall", "name": "Attic"}]"#;
+        // serde_json hands over each item's text...
+        let direct: Vec<Lenient<Room>> = serde_json::from_str(text).unwrap();
+        // ...from a `Value` as well...
+        let value: Vec<Lenient<Room>> =
+            serde_json::from_value(serde_json::from_str(text).unwrap()).unwrap();
+        // ...and serde's own buffer (here behind an untagged enum) hands
+        // over the item itself.
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Buffered {
+            Page(Vec<Lenient<Room>>),
+        }
+        let Buffered::Page(buffered) = serde_json::from_str(text).unwrap();
+        for page in [&direct, &value, &buffered] {
+            assert_eq!(page.valid().count(), 2);
+            assert_eq!(page[0].valid().unwrap().name.as_deref(), Some("Kitchen"));
+            assert_eq!(page.invalid().next().unwrap().raw["name"], 42);
+            // A repeated key keeps its last value, as a `Value` does.
+            assert_eq!(page[2].valid().unwrap().name.as_deref(), Some("Attic"));
+        }
+        assert_eq!(direct, value);
+        assert_eq!(direct, buffered);
+    }
+
+    #[test]
+    fn open_enums_keep_what_is_not_a_listed_string() {
+        use crate::types::DeviceType;
+        let decode = |text: &str| serde_json::from_str::<OpenEnum<DeviceType>>(text).unwrap();
+        assert_eq!(decode(r#""VIPER""#), OpenEnum::Known(DeviceType::Viper));
+        assert_eq!(
+            decode(r#""VI\u0050ER""#),
+            OpenEnum::Known(DeviceType::Viper)
+        );
+        assert_eq!(decode(r#""MQTT""#).unknown(), Some("MQTT"));
+        assert_eq!(decode("42").unknown(), Some("42"));
+        assert_eq!(decode("-1.5").unknown(), Some("-1.5"));
+        assert_eq!(decode("null").unknown(), Some("null"));
+        assert_eq!(decode("true").unknown(), Some("true"));
+        assert_eq!(decode(r#"{"a": [1]}"#).unknown(), Some(r#"{"a":[1]}"#));
     }
 }
