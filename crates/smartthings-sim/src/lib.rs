@@ -74,8 +74,9 @@
 //! deletes its installations. The demo and generated homes have an
 //! installed app per location (the demo's home location the one its
 //! subscription belongs to; ids derived from the location's, so stable),
-//! listed with `locationId`, `appId`, `installedAppType` and
-//! `installedAppStatus` filters, renamed, and deleted with their
+//! listed with `locationId`, `appId`, `installedAppType`,
+//! `installedAppStatus` and `deviceId` (through their subscriptions)
+//! filters (`modeId` matches none), renamed, and deleted with their
 //! subscriptions and schedules. Schedules are per installed app, named,
 //! `cron` or `once` (exactly one). `createNotification` keeps what it is
 //! sent ([`Simulator::notifications`]).

@@ -18,6 +18,8 @@ const CABIN: &str = "d768125b-abb6-46ea-9e73-2eb58b82d0db";
 /// The demo's installed app, the one its subscription belongs to.
 const INSTALLED: &str = "23ad67f8-aaaa-bbbb-cccc-000000000001";
 const APP: &str = "4a8e6b3c-app-hello";
+const BULB: &str = "80e26532-85d4-484c-b012-1c04f3d35f95";
+const DIMMER: &str = "b9af18af-55c8-4441-83e2-bfe6021235c4";
 
 fn client(sim: &Simulator) -> SmartThings {
     SmartThings::builder()
@@ -342,6 +344,15 @@ async fn installed_apps_list_filter_get_rename_delete() {
         .await
         .unwrap();
     assert_eq!(installed.len(), 3);
+    // ... of an app the home has.
+    let app_id = raw(&installed[0])["appId"].as_str().unwrap().to_owned();
+    let app = client(&generated)
+        .get_app()
+        .app_id(&app_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw(&app)["appId"], app_id);
 
     let cabin: Vec<_> = c
         .list_installations()
@@ -373,6 +384,24 @@ async fn installed_apps_list_filter_get_rename_delete() {
         .await
         .unwrap();
     assert!(none.is_empty());
+    // The demo's installed app subscribes to the bulb.
+    let using: Vec<_> = c
+        .list_installations()
+        .device_id(vec![BULB.to_owned()])
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(using.len(), 1);
+    assert_eq!(raw(&using[0])["installedAppId"], INSTALLED);
+    let using: Vec<_> = c
+        .list_installations()
+        .device_id(vec![DIMMER.to_owned()])
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(using.is_empty());
 
     let got = c
         .get_installation()
@@ -756,6 +785,9 @@ async fn apps_create_update_oauth_settings_register_delete() {
     let got = c.get_app().app_id(&id).send().await.unwrap();
     assert_eq!(raw(&got)["webhookSmartApp"]["targetStatus"], "CONFIRMED");
 
+    // The demo's app has no target to confirm.
+    let refused = c.register().app_id(APP).send().await.unwrap_err();
+    assert_eq!(status(&refused), 422);
     // Deleting the demo's app deletes its installations.
     c.delete_app().app_id(APP).send().await.unwrap();
     let installed: Vec<_> = c.list_installations().items().try_collect().await.unwrap();
@@ -1015,6 +1047,39 @@ async fn custom_capabilities_localizations_and_presentations() {
         .await
         .unwrap();
     assert_eq!(raw(&presentation)["id"], id);
+    let again = c
+        .create_custom_capability_presentation()
+        .capability_id(id)
+        .capability_version(1)
+        .body(body::<types::CreateCapabilityPresentationRequest>(
+            json!({"id": id, "version": 1}),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status(&again), 422);
+    let mismatched = c
+        .update_custom_capability_presentation()
+        .capability_id("switch")
+        .capability_version(1)
+        .body(body::<types::UpdateCapabilityPresentationRequest>(
+            json!({}),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status(&mismatched), 403);
+    let mismatched = c
+        .create_custom_capability_presentation()
+        .capability_id(id)
+        .capability_version(1)
+        .body(body::<types::CreateCapabilityPresentationRequest>(
+            json!({"id": "simtest.other", "version": 1}),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status(&mismatched), 422);
     let got = c
         .get_capability_presentation()
         .capability_id(id)

@@ -1,7 +1,9 @@
 //! Installed apps and their schedules. The demo and generated homes have
 //! an installed app per location (installing one is not an operation):
 //! list (filtered by `locationId`, `appId`, `installedAppType`,
-//! `installedAppStatus`, each repeatable), get, rename (`displayName`,
+//! `installedAppStatus`, each repeatable; `deviceId` keeps those
+//! subscribed to one of the devices, `modeId` none: no installed app uses
+//! a mode here), get, rename (`displayName`,
 //! 422 without) and delete (its subscriptions and schedules go with it).
 //! A schedule has a `name` (unique per installed app: a second with the
 //! same name replaces the first) and a `cron` (`expression`, `timezone`)
@@ -78,19 +80,29 @@ async fn list_installed(State(sim): State<Shared>, uri: Uri) -> Response {
     .map(|(param, field)| (field, params(&query, param)))
     .filter(|(_, wanted)| !wanted.is_empty())
     .collect();
-    let items = sim
-        .home
-        .lock()
-        .expect("home")
-        .installed_apps
-        .values()
-        .filter(|a| {
-            filters
-                .iter()
-                .all(|(field, wanted)| wanted.iter().any(|w| a[*field] == *w))
-        })
-        .cloned()
-        .collect();
+    let devices = params(&query, "deviceId");
+    let modes = params(&query, "modeId");
+    let items = {
+        let home = sim.home.lock().expect("home");
+        // An installed app uses a device it subscribes to.
+        let uses = |app: &Value, device: &str| {
+            home.subscriptions.values().any(|s| {
+                s["installedAppId"] == app["installedAppId"] && s["device"]["deviceId"] == device
+            })
+        };
+        home.installed_apps
+            .values()
+            .filter(|a| {
+                filters
+                    .iter()
+                    .all(|(field, wanted)| wanted.iter().any(|w| a[*field] == *w))
+                    && (devices.is_empty() || devices.iter().any(|d| uses(a, d)))
+                    // No installed app uses a mode in the simulator.
+                    && modes.is_empty()
+            })
+            .cloned()
+            .collect()
+    };
     listing(&sim, &uri, items)
 }
 
