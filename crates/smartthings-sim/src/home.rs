@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 pub(crate) use changes::{label as device_label, timestamp};
 pub(crate) use extras::{
-    CHANNELS, Hub, Modes, default_modes, derived_id, driver_kind, installed_driver,
+    CHANNELS, Hub, Modes, default_modes, derived_id, driver_kind, installed_app, installed_driver,
 };
 
 /// Seed 004: "A user can belong to 10 Locations".
@@ -92,6 +92,30 @@ pub struct Home {
     pub(crate) modes: IndexMap<String, Modes>,
     /// Hub id → hub (the demo and generated homes have one per location).
     pub(crate) hubs: IndexMap<String, Hub>,
+    /// Device profile id → device profile.
+    pub(crate) device_profiles: IndexMap<String, Value>,
+    /// Preference id → device preference.
+    pub(crate) preferences: IndexMap<String, Value>,
+    /// Installed app id → installed app (the demo and generated homes have
+    /// one per location, with ids derived from the location's).
+    pub(crate) installed_apps: IndexMap<String, Value>,
+    /// Installed app id → its schedules by name.
+    pub(crate) schedules: IndexMap<String, IndexMap<String, Value>>,
+    /// App id → its OAuth client details (`AppOAuth`).
+    pub(crate) app_oauth: IndexMap<String, Value>,
+    /// App id → its settings (a string map).
+    pub(crate) app_settings: IndexMap<String, Value>,
+    /// `id/version` → the definition of a capability created through the
+    /// API (also listed, as a summary, in `capabilities`).
+    pub(crate) custom_capabilities: IndexMap<String, Value>,
+    /// `id/version` → locale tag → localization.
+    pub(crate) localizations: IndexMap<String, IndexMap<String, Value>>,
+    /// `id/version` → the presentation of a custom capability.
+    pub(crate) capability_presentations: IndexMap<String, Value>,
+    /// Presentation id → device configuration.
+    pub(crate) device_configs: IndexMap<String, Value>,
+    /// Notifications sent (`createNotification` bodies), oldest first.
+    pub(crate) notifications: Vec<Value>,
     /// State changes not yet published to the event stream.
     pub(crate) pending: Vec<crate::stream::StateChange>,
 }
@@ -523,8 +547,19 @@ impl Home {
             json!({"id": "sub-bulb-switch", "installedAppId": "23ad67f8-aaaa-bbbb-cccc-000000000001", "sourceType": "CAPABILITY",
                    "device": {"deviceId": bulb_id, "componentId": "main", "capability": "switch", "attribute": "switch", "stateChangeOnly": true}}),
         );
+        // The installed app the subscription belongs to.
+        home.installed_apps.insert(
+            "23ad67f8-aaaa-bbbb-cccc-000000000001".into(),
+            installed_app(
+                "23ad67f8-aaaa-bbbb-cccc-000000000001",
+                "4a8e6b3c-app-hello",
+                "Hello World",
+                home_id,
+            ),
+        );
         home.capabilities = capability_definitions();
         home.add_hubs();
+        home.add_installed_apps();
         home
     }
 
@@ -588,6 +623,7 @@ impl Home {
         }
         home.capabilities = capability_definitions();
         home.add_hubs();
+        home.add_installed_apps();
         Ok(home)
     }
 

@@ -1,11 +1,12 @@
-//! A local SmartThings API: the spec's device, location, room, mode,
-//! scene, rule, subscription, app, history, virtual device, hub and
-//! capability operations over an in-memory home, with seed 002's auth,
-//! paging and rate limits, and deterministic fault injection. The embedded
-//! default for demos, tests and benchmarks. (Not served yet, answered 404:
-//! capability writes, localizations and presentations, device profiles,
-//! configurations and preferences, app management, installed apps,
-//! schedules and notifications.)
+//! A local SmartThings API: all 99 of the spec's operations — device,
+//! location, room, mode, scene, rule, subscription, history, virtual
+//! device, hub and capability operations, and the definitions and app
+//! management (device profiles and preferences, custom capabilities with
+//! their localizations and presentations, device configurations, apps and
+//! their OAuth clients and settings, installed apps and their schedules,
+//! notifications) — over an in-memory home, with seed 002's auth, paging
+//! and rate limits, and deterministic fault injection. The embedded
+//! default for demos, tests and benchmarks.
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -52,6 +53,33 @@
 //! each capability the home lists: the attributes its devices report, with
 //! a JSON schema of their state, and the commands the simulator executes;
 //! namespaces are `smartthings` (ids without a prefix) and the prefixes.
+//!
+//! # Definitions and apps
+//!
+//! What the API defines rather than operates behaves simply: create, and
+//! get and list show it; update changes it; delete removes it (404
+//! afterwards); unknown ids are 404, a body missing what it needs 422.
+//! Device profiles need a `name` and 1 to 20 `components` and start in
+//! `DEVELOPMENT`. Device preferences need a `title`, a `preferenceType`
+//! and a `definition`; their id is `simulator.{name}`, and
+//! `listPreferences?namespace=` filters on the prefix. Custom capabilities
+//! are created in a namespace (`simulator` unless `namespace=` says
+//! otherwise) as `{namespace}.{camelCasedName}` version 1, listed and
+//! defined (`getCapability`) like the home's own, which are read-only
+//! (403); each has localizations (one per `tag`) and a presentation.
+//! Device configurations are created idempotently (the same content, the
+//! same `presentationId`) or generated from a device profile's
+//! capabilities. Apps (`appName` unique) get an OAuth client and settings;
+//! `register` confirms a webhook or API_ONLY target; deleting an app
+//! deletes its installations. The demo and generated homes have an
+//! installed app per location (the demo's home location the one its
+//! subscription belongs to; ids derived from the location's, so stable),
+//! listed with `locationId`, `appId`, `installedAppType`,
+//! `installedAppStatus` and `deviceId` (through their subscriptions)
+//! filters (`modeId` matches none), renamed, and deleted with their
+//! subscriptions and schedules. Schedules are per installed app, named,
+//! `cron` or `once` (exactly one). `createNotification` keeps what it is
+//! sent ([`Simulator::notifications`]).
 //!
 //! # Device history
 //!
@@ -372,6 +400,11 @@ impl Simulator {
             .iter()
             .map(|(id, hub)| (id.clone(), hub.location_id.clone()))
             .collect()
+    }
+
+    /// The notifications sent (`createNotification` bodies), oldest first.
+    pub fn notifications(&self) -> Vec<serde_json::Value> {
+        self.sim.home.lock().expect("home").notifications.clone()
     }
 
     /// Set an attribute of a device's status, as the device itself would

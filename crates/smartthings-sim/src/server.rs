@@ -7,12 +7,16 @@ mod activity;
 mod apps;
 mod capabilities;
 mod commands;
+mod definitions;
+mod device_profiles;
 mod devices;
 mod history;
 mod hubs;
+mod installed_apps;
 mod introspection;
 mod locations;
 mod modes;
+mod notifications;
 mod oauth;
 mod operations;
 mod paging;
@@ -252,6 +256,10 @@ pub(crate) fn router(sim: Shared) -> Router {
         history::routes,
         virtual_devices::routes,
         hubs::routes,
+        device_profiles::routes,
+        installed_apps::routes,
+        notifications::routes,
+        definitions::routes,
     ];
     let (api, operations) = areas
         .into_iter()

@@ -222,4 +222,60 @@ impl Home {
             self.hubs.insert(id, hub);
         }
     }
+
+    /// Give every location without an installed app one of the home's
+    /// first app (the home gets one if it has none), with an id derived
+    /// from the location's.
+    pub(crate) fn add_installed_apps(&mut self) {
+        if self.apps.is_empty() && !self.locations.is_empty() {
+            self.apps.insert(
+                "4a8e6b3c-app-sim".into(),
+                json!({"appId": "4a8e6b3c-app-sim", "appName": "simulated-app",
+                       "displayName": "Simulated App", "description": "The generated home's SmartApp",
+                       "singleInstance": true, "appType": "WEBHOOK_SMART_APP", "principalType": "LOCATION",
+                       "classifications": ["AUTOMATION"]}),
+            );
+        }
+        let Some((app_id, display)) = self.apps.values().next().map(|a| {
+            (
+                a["appId"].as_str().unwrap_or_default().to_owned(),
+                a["displayName"].as_str().unwrap_or("App").to_owned(),
+            )
+        }) else {
+            return;
+        };
+        let locations: Vec<String> = self.locations.keys().cloned().collect();
+        for location_id in locations {
+            if self
+                .installed_apps
+                .values()
+                .any(|a| a["locationId"] == location_id.as_str())
+            {
+                continue;
+            }
+            let id = derived_id(&location_id, "installedApp");
+            self.installed_apps.insert(
+                id.clone(),
+                installed_app(&id, &app_id, &display, &location_id),
+            );
+        }
+    }
+}
+
+/// An `InstalledApp` record, authorized and webhook-typed.
+pub(crate) fn installed_app(id: &str, app_id: &str, display: &str, location_id: &str) -> Value {
+    json!({
+        "installedAppId": id,
+        "installedAppType": "WEBHOOK_SMART_APP",
+        "installedAppStatus": "AUTHORIZED",
+        "displayName": display,
+        "appId": app_id,
+        "locationId": location_id,
+        "owner": {"ownerType": "USER", "ownerId": "c257d2c7-332b-d60d-808d-550bfbd54556"},
+        "principalType": "LOCATION",
+        "singleInstance": true,
+        "classifications": ["AUTOMATION"],
+        "createdDate": "2026-03-02T20:00:00.000Z",
+        "lastUpdatedDate": "2026-03-02T20:00:00.000Z",
+    })
 }

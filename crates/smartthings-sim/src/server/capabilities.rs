@@ -265,6 +265,10 @@ async fn get_capability(
             .iter()
             .any(|c| c["id"] == id.as_str() && c["version"] == *v)
     });
+    // A capability created through the API is defined as it was given.
+    if let Some(custom) = home.custom_capabilities.get(&format!("{id}/{version}")) {
+        return ok(custom.clone());
+    }
     match known {
         Some(v) => ok(definition(&home, &id, v)),
         None => not_found("Capability", &format!("{id}/{version}")),
