@@ -5,29 +5,18 @@
 //! list show it, update changes it, delete removes it (404 afterwards);
 //! 404 for unknown ids, 422 for a body missing what it needs.
 
+mod walk;
+
 use futures::TryStreamExt;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use smartthings::types;
 use smartthings_ext::SmartThings;
 use smartthings_sim::{Config, Home, Simulator};
+use walk::{BULB, CABIN, DIMMER, HOME, body, client, raw, status};
 
-const HOME: &str = "95efee9b-6073-4871-b5ba-de6642187293";
-const CABIN: &str = "d768125b-abb6-46ea-9e73-2eb58b82d0db";
 /// The demo's installed app, the one its subscription belongs to.
 const INSTALLED: &str = "23ad67f8-aaaa-bbbb-cccc-000000000001";
 const APP: &str = "4a8e6b3c-app-hello";
-const BULB: &str = "80e26532-85d4-484c-b012-1c04f3d35f95";
-const DIMMER: &str = "b9af18af-55c8-4441-83e2-bfe6021235c4";
-
-fn client(sim: &Simulator) -> SmartThings {
-    SmartThings::builder()
-        .token(sim.token())
-        .base_url(sim.base_url())
-        .build()
-        .unwrap()
-}
 
 async fn demo() -> (Simulator, SmartThings) {
     let sim = Simulator::start(Home::demo(), Config::default())
@@ -35,18 +24,6 @@ async fn demo() -> (Simulator, SmartThings) {
         .unwrap();
     let c = client(&sim);
     (sim, c)
-}
-
-fn body<T: DeserializeOwned>(value: Value) -> T {
-    serde_json::from_value(value).unwrap()
-}
-
-fn raw<T: Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap()
-}
-
-fn status(error: &smartthings_ext::Error) -> u16 {
-    error.status().map_or(0, |s| s.as_u16())
 }
 
 fn walked(sim: &Simulator, operations: &[&str]) {

@@ -4,44 +4,21 @@
 //! the behaviour a test can rely on; and device history paged both ways
 //! against the simulator's own record.
 
+mod walk;
+
 use std::collections::HashSet;
 
 use futures::TryStreamExt;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use smartthings::LenientItems;
 use smartthings_ext::SmartThings;
 use smartthings_sim::{Config, Home, Simulator};
+use walk::{BULB, CABIN, DIMMER, HOME, body, client, raw, status};
 
-const HOME: &str = "95efee9b-6073-4871-b5ba-de6642187293";
-const CABIN: &str = "d768125b-abb6-46ea-9e73-2eb58b82d0db";
-const BULB: &str = "80e26532-85d4-484c-b012-1c04f3d35f95";
-const DIMMER: &str = "b9af18af-55c8-4441-83e2-bfe6021235c4";
 const DISPOSER: &str = "c3ebc842-7a47-47f1-bb97-4ebb8ef534c0";
 const KITCHEN: &str = "3a6e5d1c-0001-4000-8000-000000000002";
 const BEDROOM: &str = "3a6e5d1c-0001-4000-8000-000000000003";
 const HALLWAY: &str = "3a6e5d1c-0001-4000-8000-000000000004";
-
-fn client(sim: &Simulator) -> SmartThings {
-    SmartThings::builder()
-        .token(sim.token())
-        .base_url(sim.base_url())
-        .build()
-        .unwrap()
-}
-
-fn body<T: DeserializeOwned>(value: Value) -> T {
-    serde_json::from_value(value).unwrap()
-}
-
-fn raw<T: Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap()
-}
-
-fn status(error: &smartthings_ext::Error) -> u16 {
-    error.status().map_or(0, |s| s.as_u16())
-}
 
 async fn attribute(c: &SmartThings, device: &str, capability: &str, attribute: &str) -> Value {
     let status = c

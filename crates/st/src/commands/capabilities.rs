@@ -7,7 +7,7 @@ use smartthings_ext::{SmartThings, collect_all};
 
 use super::to_json;
 use crate::cli::{CapabilityAction, Format};
-use crate::output::{emit, table};
+use crate::output::{cell, emit, table};
 
 pub(super) async fn run(c: &SmartThings, format: Format, action: &CapabilityAction) -> Result<()> {
     match action {
@@ -63,7 +63,7 @@ fn definition_table(definition: &CapabilityDefinition) -> comfy_table::Table {
             .and_then(|s| s.get("properties"))
             .and_then(|p| p.pointer("/unit/enum"))
         {
-            details.push(format!("unit {}", compact(unit)));
+            details.push(format!("unit {}", cell(unit)));
         }
         t.add_row(vec![
             "attribute".to_owned(),
@@ -98,27 +98,20 @@ fn definition_table(definition: &CapabilityDefinition) -> comfy_table::Table {
 fn value_type(schema: &Map<String, Value>) -> String {
     let kind = schema
         .get("type")
-        .map(compact)
-        .or_else(|| schema.get("$ref").map(compact))
+        .map(cell)
+        .or_else(|| schema.get("$ref").map(cell))
         .unwrap_or_else(|| "any".to_owned());
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        let values: Vec<String> = values.iter().map(compact).collect();
+        let values: Vec<String> = values.iter().map(cell).collect();
         return format!("{kind} ({})", values.join("|"));
     }
     match (schema.get("minimum"), schema.get("maximum")) {
         (None, None) => kind,
         (min, max) => format!(
             "{kind} {}..{}",
-            min.map(compact).unwrap_or_default(),
-            max.map(compact).unwrap_or_default()
+            min.map(cell).unwrap_or_default(),
+            max.map(cell).unwrap_or_default()
         ),
-    }
-}
-
-fn compact(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 
