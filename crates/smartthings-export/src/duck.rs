@@ -10,7 +10,9 @@ use duckdb::Connection;
 use duckdb::types::Value as Sql;
 use serde_json::Value;
 
-use crate::tables::{EVENTS, HISTORY, Kind, LOADED_AT, LOADS, Rows, TABLES, Table, of, stamp};
+use crate::tables::{
+    EVENTS, HISTORY, HISTORY_CURSORS, Kind, LOADED_AT, LOADS, Rows, TABLES, Table, of, stamp,
+};
 use crate::{LoadStats, Run};
 
 fn ident(name: &str) -> String {
@@ -133,6 +135,42 @@ impl Place {
     }
 }
 
+/// Fill a fresh staging table for `table` with `rows` (and, when given,
+/// each row's content hash) through DuckDB's appender: a prepared INSERT
+/// costs milliseconds per row, the appender microseconds. Timestamps are
+/// staged as text, cast on the way into the real table. Returns the staging
+/// table's qualified name.
+fn stage<'r>(
+    conn: &Connection,
+    place: &Place,
+    table: &Table,
+    rows: impl Iterator<Item = (&'r Value, Option<&'r String>)>,
+) -> Result<String> {
+    let schema = place.schema();
+    let staging = format!("_staging_{}", table.name);
+    let staging_columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|(name, kind, _)| format!("{} {}", ident(name), staging_sql(*kind)))
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE {schema}.{} ({}, content_hash VARCHAR);",
+        ident(&staging),
+        staging_columns.join(", ")
+    ))?;
+    let mut appender = conn.appender_to_catalog_and_db(&staging, &place.catalog, &place.dataset)?;
+    for (row, hash) in rows {
+        let values = table
+            .columns
+            .iter()
+            .map(|(name, kind, _)| sql_value(*kind, &row[*name]))
+            .chain([hash.map_or(Sql::Null, |h| Sql::Text(h.clone()))]);
+        appender.append_row(duckdb::appender_params_from_iter(values))?;
+    }
+    appender.flush()?;
+    Ok(format!("{schema}.{}", ident(&staging)))
+}
+
 /// Upsert the rows whose content changed, through a staging table filled by
 /// DuckDB's appender (one statement per table, not per row). Returns how
 /// many rows changed.
@@ -156,31 +194,12 @@ fn upsert(
     if changed.is_empty() {
         return Ok(0);
     }
-    let staging = format!("_staging_{}", table.name);
-    let staging_columns: Vec<String> = table
-        .columns
-        .iter()
-        .map(|(name, kind, _)| format!("{} {}", ident(name), staging_sql(*kind)))
-        .collect();
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TABLE {schema}.{} ({}, content_hash VARCHAR);",
-        ident(&staging),
-        staging_columns.join(", ")
-    ))?;
-    {
-        let mut appender =
-            conn.appender_to_catalog_and_db(&staging, &place.catalog, &place.dataset)?;
-        for (row, hash) in &changed {
-            let mut values: Vec<Sql> = table
-                .columns
-                .iter()
-                .map(|(name, kind, _)| sql_value(*kind, &row[*name]))
-                .collect();
-            values.push(Sql::Text(hash.clone()));
-            appender.append_row(duckdb::appender_params_from_iter(values))?;
-        }
-        appender.flush()?;
-    }
+    let staging = stage(
+        conn,
+        place,
+        table,
+        changed.iter().map(|(row, hash)| (*row, Some(hash))),
+    )?;
     let names: Vec<String> = table.columns.iter().map(|(n, _, _)| ident(n)).collect();
     let casts: Vec<String> = table.columns.iter().map(|(n, k, _)| cast(n, *k)).collect();
     let updates: Vec<String> = table
@@ -196,12 +215,11 @@ fn upsert(
     conn.execute(
         &format!(
             "INSERT INTO {schema}.{} ({}, content_hash, first_loaded_at, updated_at) \
-             SELECT {}, content_hash, CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ) FROM {schema}.{} \
+             SELECT {}, content_hash, CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ) FROM {staging} \
              ON CONFLICT ({}) DO UPDATE SET {}",
             table.name,
             names.join(", "),
             casts.join(", "),
-            ident(&staging),
             table.key.join(", "),
             updates.join(", ")
         ),
@@ -211,49 +229,34 @@ fn upsert(
     if history && table.name == "device_status" {
         conn.execute(
             &format!(
-                "INSERT INTO {schema}.{HISTORY} ({}, {}) SELECT {}, CAST(? AS TIMESTAMPTZ) FROM {schema}.{}",
+                "INSERT INTO {schema}.{HISTORY} ({}, {}) SELECT {}, CAST(? AS TIMESTAMPTZ) FROM {staging}",
                 names.join(", "),
                 ident(LOADED_AT.0),
                 casts.join(", "),
-                ident(&staging)
             ),
             duckdb::params![at],
         )?;
     }
-    conn.execute_batch(&format!("DROP TABLE {schema}.{};", ident(&staging)))?;
+    conn.execute_batch(&format!("DROP TABLE {staging};"))?;
     Ok(changed.len())
 }
 
-/// `INSERT INTO {schema}.{table} (…) VALUES (…)` for every column of
-/// `columns`, timestamps cast from their RFC 3339 text.
-fn insert_sql(schema: &str, table: &str, columns: &[crate::tables::Column]) -> String {
-    let names: Vec<String> = columns.iter().map(|(n, _, _)| ident(n)).collect();
-    let placeholders: Vec<&str> = columns
-        .iter()
-        .map(|(_, kind, _)| match kind {
-            Kind::Timestamp => "CAST(? AS TIMESTAMPTZ)",
-            _ => "?",
-        })
-        .collect();
-    format!(
-        "INSERT INTO {schema}.{table} ({}) VALUES ({})",
-        names.join(", "),
-        placeholders.join(", ")
-    )
-}
-
-/// Insert whole rows, one prepared statement for all of them.
-fn insert(conn: &Connection, schema: &str, table: &Table, rows: &[Value]) -> Result<()> {
-    let mut statement = conn.prepare(&insert_sql(schema, table.name, table.columns))?;
-    for row in rows {
-        statement.execute(duckdb::params_from_iter(
-            table
-                .columns
-                .iter()
-                .map(|(name, kind, _)| sql_value(*kind, &row[*name])),
-        ))?;
+/// Append whole rows to `table`, through a staging table.
+fn insert(conn: &Connection, place: &Place, table: &Table, rows: &[Value]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let staging = stage(conn, place, table, rows.iter().map(|row| (row, None)))?;
+    let names: Vec<String> = table.columns.iter().map(|(n, _, _)| ident(n)).collect();
+    let casts: Vec<String> = table.columns.iter().map(|(n, k, _)| cast(n, *k)).collect();
+    conn.execute_batch(&format!(
+        "INSERT INTO {}.{} ({}) SELECT {} FROM {staging}; DROP TABLE {staging};",
+        place.schema(),
+        table.name,
+        names.join(", "),
+        casts.join(", "),
+    ))
+    .with_context(|| format!("appending to {}", table.name))
 }
 
 /// Upsert every table of `rows` and mark the devices no longer listed, in
@@ -346,39 +349,92 @@ impl Database {
             |r| r.get(0),
         )?;
         let load = crate::load_row(load_id, run, &stats);
-        insert(&tx, &schema, &LOADS, &[load])?;
+        insert(&tx, &self.place, &LOADS, &[load])?;
         tx.commit()?;
         Ok((stats, load_id))
+    }
+
+    /// Create `device_events` (and `history_cursors`) once per open, with
+    /// every column: a table an older release created lacks the newer ones.
+    fn ensure_events(&mut self) -> Result<()> {
+        if self.events_ready {
+            return Ok(());
+        }
+        let schema = self.place.schema();
+        let mut ddl = String::new();
+        for table in [&EVENTS, &HISTORY_CURSORS] {
+            ddl.push_str(&format!(
+                "CREATE TABLE IF NOT EXISTS {schema}.{} ({});\n",
+                table.name,
+                column_list(table.columns)
+            ));
+            for (name, kind, _) in table.columns {
+                ddl.push_str(&format!(
+                    "ALTER TABLE {schema}.{} ADD COLUMN IF NOT EXISTS {} {};\n",
+                    table.name,
+                    ident(name),
+                    kind.sql()
+                ));
+            }
+        }
+        self.conn
+            .execute_batch(&ddl)
+            .context("creating device_events")?;
+        self.events_ready = true;
+        Ok(())
     }
 
     /// Write one follow batch in one transaction: its `device_events` rows
     /// appended, the tables upserted from the live state. No history rows
     /// and no `loads` row: the events are the record of what changed.
     pub(crate) fn batch(&mut self, run: &Run, rows: &Rows, events: &[Value]) -> Result<()> {
-        let schema = self.place.schema();
-        if !self.events_ready {
-            let mut ddl = format!(
-                "CREATE TABLE IF NOT EXISTS {schema}.{} ({});\n",
-                EVENTS.name,
-                column_list(EVENTS.columns)
-            );
-            // A table an older release created lacks the newer columns.
-            for (name, kind, _) in EVENTS.columns {
-                ddl.push_str(&format!(
-                    "ALTER TABLE {schema}.{} ADD COLUMN IF NOT EXISTS {} {};\n",
-                    EVENTS.name,
-                    ident(name),
-                    kind.sql()
-                ));
-            }
-            self.conn
-                .execute_batch(&ddl)
-                .context("creating device_events")?;
-            self.events_ready = true;
-        }
+        self.ensure_events()?;
         let tx = self.conn.transaction()?;
-        insert(&tx, &schema, &EVENTS, events).context("appending to device_events")?;
+        insert(&tx, &self.place, &EVENTS, events).context("appending to device_events")?;
         write_tables(&tx, &self.place, run, rows, false)?;
         tx.commit().context("committing a follow batch")
+    }
+
+    /// Each location's history cursor: `(epoch, hash)` of the newest event
+    /// read.
+    pub(crate) fn history_cursors(&mut self) -> Result<HashMap<String, (i64, i64)>> {
+        self.ensure_events()?;
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT location_id, epoch, hash FROM {}.{} WHERE epoch IS NOT NULL AND hash IS NOT NULL",
+            self.place.schema(),
+            HISTORY_CURSORS.name
+        ))?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Append history events and move their location's cursor past them,
+    /// in one transaction: a cursor never passes an event not written.
+    pub(crate) fn append_history(
+        &mut self,
+        events: &[Value],
+        cursor: Option<&Value>,
+    ) -> Result<()> {
+        self.ensure_events()?;
+        let schema = self.place.schema();
+        let tx = self.conn.transaction()?;
+        insert(&tx, &self.place, &EVENTS, events).context("appending to device_events")?;
+        if let Some(cursor) = cursor {
+            tx.execute(
+                &format!(
+                    "DELETE FROM {schema}.{} WHERE location_id = ?",
+                    HISTORY_CURSORS.name
+                ),
+                [cursor["location_id"].as_str()],
+            )?;
+            insert(
+                &tx,
+                &self.place,
+                &HISTORY_CURSORS,
+                std::slice::from_ref(cursor),
+            )
+            .context("moving the history cursor")?;
+        }
+        tx.commit().context("committing history events")
     }
 }

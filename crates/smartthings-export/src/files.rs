@@ -14,6 +14,10 @@
 //! (see "What is guaranteed" in docs/export.md). `--follow` holds the lock
 //! from its load until it stops; each batch adds its changes as
 //! `device_events/part-NNNNNN.<ext>`, then rewrites the tables that changed.
+//! `--events-since` adds history events the same way, a part per chunk, each
+//! followed by `history_cursors.<ext>` with its location's cursor moved past
+//! it (an interruption between the two reads the chunk again next run:
+//! twice at worst, never lost).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -26,8 +30,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::tables::{
-    Column, EVENTS, HISTORY, LOADED_AT, LOADS, Rows, TABLES, Table, history_columns, of, stamp,
-    table,
+    Column, EVENTS, HISTORY, HISTORY_CURSORS, LOADED_AT, LOADS, Rows, TABLES, Table,
+    history_columns, of, stamp, table,
 };
 use crate::{LoadStats, Run};
 
@@ -252,20 +256,63 @@ impl Directory {
     /// file, then the tables whose rows changed. No history file and no
     /// `loads` row: the events are the record of what changed.
     pub(crate) fn batch(&mut self, run: &Run, rows: &Rows, events: &[Value]) -> Result<()> {
-        if !events.is_empty() {
-            let dir = self.dir.join(EVENTS.name);
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            let last = match self.last_part {
-                Some(last) => last,
-                None => numbers(&dir, "part-").into_iter().max().unwrap_or(0),
-            };
-            let name = format!("part-{:06}.{}", last + 1, self.format.extension());
-            self.format.write(&dir.join(name), EVENTS.columns, events)?;
-            self.last_part = Some(last + 1);
-        }
+        self.append_events(events)?;
         self.tables(run, rows, None)?;
         Ok(())
+    }
+
+    /// `events` as the next `device_events` part file (none when empty).
+    fn append_events(&mut self, events: &[Value]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let dir = self.dir.join(EVENTS.name);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let last = match self.last_part {
+            Some(last) => last,
+            None => numbers(&dir, "part-").into_iter().max().unwrap_or(0),
+        };
+        let name = format!("part-{:06}.{}", last + 1, self.format.extension());
+        self.format.write(&dir.join(name), EVENTS.columns, events)?;
+        self.last_part = Some(last + 1);
+        Ok(())
+    }
+
+    /// Each location's history cursor: `(epoch, hash)` of the newest event
+    /// read.
+    pub(crate) fn history_cursors(&mut self) -> Result<HashMap<String, (i64, i64)>> {
+        let rows = self
+            .format
+            .read(&self.file(HISTORY_CURSORS.name), HISTORY_CURSORS.columns)?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let location = row["location_id"].as_str()?;
+                Some((
+                    location.to_owned(),
+                    (row["epoch"].as_i64()?, row["hash"].as_i64()?),
+                ))
+            })
+            .collect())
+    }
+
+    /// Append history events as a part file, then move their location's
+    /// cursor past them.
+    pub(crate) fn append_history(
+        &mut self,
+        events: &[Value],
+        cursor: Option<&Value>,
+    ) -> Result<()> {
+        self.append_events(events)?;
+        let Some(cursor) = cursor else {
+            return Ok(());
+        };
+        let path = self.file(HISTORY_CURSORS.name);
+        let mut cursors = self.format.read(&path, HISTORY_CURSORS.columns)?;
+        cursors.retain(|row| row["location_id"] != cursor["location_id"]);
+        cursors.push(cursor.clone());
+        self.format.write(&path, HISTORY_CURSORS.columns, &cursors)
     }
 
     /// Write the tables (and, for load `history`, its history file first).

@@ -134,11 +134,24 @@ pub async fn follow(
         home = read(client, options) => home?,
         () = &mut stop => bail!("stopped before the load finished: nothing was written"),
     };
-    let (initial, context) = writer.load(destination, options, home)?;
+    let (mut initial, context) = writer.load(destination, options, home)?;
+    // Stoppable while it reads the history: each chunk written stays, with
+    // its cursor.
+    let backfilled = tokio::select! {
+        backfilled = crate::backfill::run(client, &mut writer, options, &context, &mut initial) => {
+            backfilled?;
+            true
+        }
+        () = &mut stop => false,
+    };
     // Stoppable while it connects (it retries for as long as it takes).
-    let live = tokio::select! {
-        live = LiveHome::start(client, subscription, LiveOptions::default()) => Some(live?),
-        () = &mut stop => None,
+    let live = if backfilled {
+        tokio::select! {
+            live = LiveHome::start(client, subscription, LiveOptions::default()) => Some(live?),
+            () = &mut stop => None,
+        }
+    } else {
+        None
     };
     let Some(mut live) = live else {
         return Ok(FollowSummary {

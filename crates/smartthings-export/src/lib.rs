@@ -19,6 +19,9 @@
 //! [`follow`] loads, then keeps the destination current from the event
 //! stream: every change appended to [`tables::EVENTS`] (`device_events`),
 //! `device_status` and `device_health` written again batch by batch.
+//! [`ExportOptions::events_since`] also appends the device history to
+//! `device_events`, incrementally: [`tables::HISTORY_CURSORS`] records how
+//! far each location's history has been read.
 //!
 //! Features: `duckdb` (default; the bundled C++ engine) and `parquet`
 //! (default; pure Rust). With both off, JSON Lines remains.
@@ -26,6 +29,7 @@
 
 pub mod tables;
 
+mod backfill;
 #[cfg(feature = "duckdb")]
 mod duck;
 mod files;
@@ -116,6 +120,10 @@ pub struct ExportOptions {
     pub history: bool,
     /// Progress as (done, total) devices.
     pub progress: Option<std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>>,
+    /// Also append the device history to `device_events`: from where the
+    /// last run read each location's history up to, or from this time for
+    /// a location never read (or last read before it).
+    pub events_since: Option<DateTime<Utc>>,
 }
 
 impl Default for ExportOptions {
@@ -124,6 +132,7 @@ impl Default for ExportOptions {
             dataset: "smartthings_home_api_data".into(),
             history: false,
             progress: None,
+            events_since: None,
         }
     }
 }
@@ -138,6 +147,13 @@ impl ExportOptions {
     /// Keep status history.
     pub fn history(mut self, yes: bool) -> Self {
         self.history = yes;
+        self
+    }
+
+    /// Append the device history since `since` (see
+    /// [`events_since`](Self::events_since)).
+    pub fn events_since(mut self, since: DateTime<Utc>) -> Self {
+        self.events_since = Some(since);
         self
     }
 
@@ -174,8 +190,11 @@ pub struct LoadSummary {
     /// Its number: its row in `loads` (and the `load_id` of the
     /// `device_events` rows of a follow that started with it).
     pub load_id: i64,
-    /// HTTP requests made.
+    /// HTTP requests made (with the history's, when read).
     pub requests: u64,
+    /// Device history events appended to `device_events`, when
+    /// [`ExportOptions::events_since`] asked for them.
+    pub history_events: Option<u64>,
     /// Wall time.
     pub duration: Duration,
     /// Where it went.
@@ -195,6 +214,9 @@ impl fmt::Display for LoadSummary {
             self.duration.as_secs_f64(),
             self.destination
         )?;
+        if let Some(events) = self.history_events {
+            write!(f, ", {events} history events")?;
+        }
         if self.stats.undecoded_devices > 0 {
             write!(
                 f,
@@ -247,7 +269,9 @@ pub async fn export(
     // The lock is taken once the home is read, as it always was: a second
     // run fails when it would write.
     let mut writer = Writer::open(destination, &options.dataset)?;
-    Ok(writer.load(destination, options, read)?.0)
+    let (mut summary, context) = writer.load(destination, options, read)?;
+    backfill::run(client, &mut writer, options, &context, &mut summary).await?;
+    Ok(summary)
 }
 
 /// What a load read besides the devices, kept by `follow` to write the
@@ -372,6 +396,7 @@ impl Writer {
             stats,
             load_id,
             requests: read.requests,
+            history_events: None,
             duration: read.started.elapsed(),
             destination: destination.path().display().to_string(),
         };
@@ -393,6 +418,32 @@ impl Writer {
             Writer::Files(directory) => directory.batch(&run, &rows, events),
             #[cfg(feature = "duckdb")]
             Writer::DuckDb(database) => database.batch(&run, &rows, events),
+        }
+    }
+
+    /// Each location's history cursor: `(epoch, hash)` of the newest
+    /// event read.
+    pub(crate) fn history_cursors(
+        &mut self,
+    ) -> Result<std::collections::HashMap<String, (i64, i64)>> {
+        match self {
+            Writer::Files(directory) => directory.history_cursors(),
+            #[cfg(feature = "duckdb")]
+            Writer::DuckDb(database) => database.history_cursors(),
+        }
+    }
+
+    /// Append history `events` to `device_events` and write `cursor`, its
+    /// location's new cursor (if it moved), after them.
+    pub(crate) fn append_history(
+        &mut self,
+        events: &[Value],
+        cursor: Option<&Value>,
+    ) -> Result<()> {
+        match self {
+            Writer::Files(directory) => directory.append_history(events, cursor),
+            #[cfg(feature = "duckdb")]
+            Writer::DuckDb(database) => database.append_history(events, cursor),
         }
     }
 }

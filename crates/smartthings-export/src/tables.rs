@@ -111,14 +111,19 @@ pub const LOADS: Table = Table {
     key: &["load_id"],
 };
 
-/// Every change `--follow` applied, appended batch by batch (DuckDB: a
-/// table; directories: `device_events/part-NNNNNN.<ext>`, one file per
-/// batch). Not written by a plain load.
+/// Every change `--follow` applied, appended batch by batch, and the
+/// events `--events-since` read from the device history (DuckDB: a table;
+/// directories: `device_events/part-NNNNNN.<ext>`, one file per batch or
+/// history chunk). Not written by a plain load.
 pub const EVENTS: Table = Table {
     name: "device_events",
     columns: &[
         ("device_id", Kind::Text, "device id"),
-        ("kind", Kind::Text, "attribute, health, added or removed"),
+        (
+            "kind",
+            Kind::Text,
+            "attribute, health, added, removed, or undecoded (a history item that did not decode)",
+        ),
         ("component", Kind::Text, "component id (attribute changes)"),
         (
             "capability",
@@ -133,7 +138,7 @@ pub const EVENTS: Table = Table {
         (
             "value_json",
             Kind::Json,
-            "the new value as JSON (the state, for health changes)",
+            "the new value as JSON (the state, for health changes; the item as sent, when undecoded)",
         ),
         (
             "value_number",
@@ -158,18 +163,76 @@ pub const EVENTS: Table = Table {
         (
             "origin",
             Kind::Text,
-            "stream (delivered by the event stream) or reconciled (found by re-reading the home)",
+            "stream (delivered by the event stream), reconciled (found by re-reading the home) or history (read from the device history)",
         ),
-        ("received_at", Kind::Timestamp, "when the batch was written"),
+        ("received_at", Kind::Timestamp, "when the row was written"),
         (
             "load_id",
             Kind::Integer,
-            "the load the follow started with (its `loads` row)",
+            "the load the follow started with, or whose run read the history (its `loads` row)",
         ),
-        ("batch", Kind::Integer, "the follow's batch: 1, 2, ..."),
+        (
+            "batch",
+            Kind::Integer,
+            "the follow's batch: 1, 2, ... (NULL for history rows)",
+        ),
+        ("unit", Kind::Text, "the new value's unit, if it has one"),
+        (
+            "event_time",
+            Kind::Timestamp,
+            "when it happened, by the server's clock (NULL when the server gave no time)",
+        ),
     ],
     key: &[],
 };
+
+/// Where each location's device history has been read up to: the
+/// `(epoch, hash)` cursor of the newest event `--events-since` appended to
+/// `device_events`, the next run's starting point.
+pub const HISTORY_CURSORS: Table = Table {
+    name: "history_cursors",
+    columns: &[
+        ("location_id", Kind::Text, "location id"),
+        (
+            "epoch",
+            Kind::Integer,
+            "the newest event read: its time in epoch milliseconds",
+        ),
+        (
+            "hash",
+            Kind::Integer,
+            "the newest event read: its hash (tells apart events of one millisecond)",
+        ),
+        (
+            "event_time",
+            Kind::Timestamp,
+            "the newest event read: its time",
+        ),
+        ("load_id", Kind::Integer, "the load whose run read it"),
+    ],
+    key: &["location_id"],
+};
+
+/// The columns every `device_events` row starts from, all null but these.
+fn event_base(device_id: Option<&str>, origin: &str, at: DateTime<Utc>, load_id: i64) -> Value {
+    let mut row = serde_json::Map::with_capacity(EVENTS.columns.len());
+    for (column, _, _) in EVENTS.columns {
+        row.insert((*column).to_owned(), Value::Null);
+    }
+    row.insert("device_id".into(), json!(device_id));
+    row.insert("origin".into(), json!(origin));
+    row.insert("received_at".into(), json!(stamp(at)));
+    row.insert("load_id".into(), json!(load_id));
+    Value::Object(row)
+}
+
+/// The value columns of a new value.
+fn set_value(row: &mut Value, value: &Value) {
+    row["value_json"] = json!(value.to_string());
+    row["value_number"] = json!(value.as_f64());
+    row["value_string"] = json!(value.as_str());
+    row["value_boolean"] = json!(value.as_bool());
+}
 
 /// One change as a `device_events` row: learnt by the follow that started
 /// with load `load_id`, written in its batch `batch` at `at`.
@@ -184,18 +247,9 @@ pub fn event_row(
         Origin::Stream => "stream",
         Origin::Reconciled => "reconciled",
     };
-    let mut row = json!({
-        "device_id": change.device_id, "kind": null, "component": null, "capability": null,
-        "attribute": null, "value_json": null, "value_number": null, "value_string": null,
-        "value_boolean": null, "previous_json": null, "origin": origin,
-        "received_at": stamp(at), "load_id": load_id, "batch": batch,
-    });
-    let set_value = |row: &mut Value, value: &Value| {
-        row["value_json"] = json!(value.to_string());
-        row["value_number"] = json!(value.as_f64());
-        row["value_string"] = json!(value.as_str());
-        row["value_boolean"] = json!(value.as_bool());
-    };
+    let mut row = event_base(Some(&change.device_id), origin, at, load_id);
+    row["batch"] = json!(batch);
+    row["event_time"] = json!(change.time.map(stamp));
     match &change.kind {
         ChangeKind::Attribute {
             component,
@@ -203,11 +257,13 @@ pub fn event_row(
             attribute,
             value,
             previous,
+            unit,
         } => {
             row["kind"] = json!("attribute");
             row["component"] = json!(component);
             row["capability"] = json!(capability);
             row["attribute"] = json!(attribute);
+            row["unit"] = json!(unit);
             set_value(&mut row, value);
             row["previous_json"] = previous
                 .as_ref()
@@ -221,6 +277,46 @@ pub fn event_row(
         ChangeKind::Removed => row["kind"] = json!("removed"),
         _ => row["kind"] = json!("other"),
     }
+    row
+}
+
+/// One device history event as a `device_events` row (`origin` history),
+/// read by the run of load `load_id` and written at `at`.
+pub fn history_row(
+    event: &smartthings_ext::types::DeviceActivity,
+    at: DateTime<Utc>,
+    load_id: i64,
+) -> Value {
+    let mut row = event_base(event.device_id.as_deref(), "history", at, load_id);
+    row["kind"] = json!("attribute");
+    row["component"] = json!(event.component);
+    row["capability"] = json!(event.capability);
+    row["attribute"] = json!(event.attribute);
+    row["unit"] = json!(event.unit);
+    set_value(&mut row, event.value.as_ref().unwrap_or(&Value::Null));
+    let time = event
+        .epoch
+        .and_then(DateTime::from_timestamp_millis)
+        .or_else(|| {
+            let time = event.time.as_deref()?;
+            Some(DateTime::parse_from_rfc3339(time).ok()?.to_utc())
+        });
+    row["event_time"] = json!(time.map(stamp));
+    row
+}
+
+/// A history item that did not decode, kept as sent: a `device_events` row
+/// of kind `undecoded` whose `value_json` is the item.
+pub fn undecoded_history_row(raw: &Value, at: DateTime<Utc>, load_id: i64) -> Value {
+    let mut row = event_base(raw["deviceId"].as_str(), "history", at, load_id);
+    row["kind"] = json!("undecoded");
+    row["value_json"] = json!(raw.to_string());
+    row["event_time"] = json!(
+        raw["epoch"]
+            .as_i64()
+            .and_then(DateTime::from_timestamp_millis)
+            .map(stamp)
+    );
     row
 }
 
@@ -567,7 +663,7 @@ mod tests {
     #[test]
     fn the_documentation_lists_every_table_and_column() {
         let doc = include_str!("../../../docs/export.md");
-        for table in TABLES.iter().chain([&LOADS, &EVENTS]) {
+        for table in TABLES.iter().chain([&LOADS, &EVENTS, &HISTORY_CURSORS]) {
             assert!(
                 doc.contains(&format!("### `{}`", table.name)),
                 "{}",
@@ -595,6 +691,44 @@ mod tests {
             .map(|t| doc.find(&format!("### `{}`", t.name)).unwrap())
             .collect();
         assert!(at.is_sorted(), "{at:?}");
+    }
+
+    #[test]
+    fn a_history_event_is_a_row_and_an_odd_one_is_kept_as_sent() {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        let event = serde_json::from_value(json!({
+            "deviceId": "d1", "component": "main", "capability": "temperatureMeasurement",
+            "attribute": "temperature", "value": 21.5, "unit": "C",
+            "epoch": 1_764_576_000_123_i64, "hash": 7, "time": "2025-12-01T08:00:00.123Z",
+        }))
+        .unwrap();
+        let row = history_row(&event, at, 3);
+        assert_eq!(row["origin"], "history");
+        assert_eq!(row["kind"], "attribute");
+        assert_eq!(row["value_number"], 21.5);
+        assert_eq!(row["unit"], "C");
+        assert_eq!(row["event_time"], "2025-12-01T08:00:00.123Z");
+        assert_eq!(row["batch"], Value::Null);
+        assert_eq!(row["load_id"], 3);
+        let columns: Vec<&str> = EVENTS.columns.iter().map(|c| c.0).collect();
+        let keys: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys.len(), columns.len());
+        assert!(columns.iter().all(|c| keys.contains(c)));
+
+        let odd = json!({"deviceId": "d2", "epoch": 1_764_576_000_000_i64, "value": {"x": 1}, "component": 5});
+        let row = undecoded_history_row(&odd, at, 3);
+        assert_eq!(row["kind"], "undecoded");
+        assert_eq!(row["device_id"], "d2");
+        let kept: Value = serde_json::from_str(row["value_json"].as_str().unwrap()).unwrap();
+        assert_eq!(kept, odd);
+        assert_eq!(row["event_time"], "2025-12-01T08:00:00Z");
     }
 
     #[test]

@@ -1,63 +1,26 @@
 //! The directory formats: Parquet and JSON Lines hold the same rows, Parquet
 //! typed as documented, and a re-run keeps the database's semantics.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, NaiveDateTime};
 use parquet::basic::{LogicalType, TimeUnit, Type as Physical};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde_json::Value;
 use smartthings_export::tables::{Kind, LOADS, TABLES};
-use smartthings_export::{Destination, ExportOptions, LoadSummary, export};
+use smartthings_export::{ExportOptions, LoadSummary, export};
 use smartthings_ext::{Command, SmartThings};
 use smartthings_sim::{Config, Home, Simulator};
 
+mod formats;
 mod support;
+
+use formats::Format;
 
 async fn start(home: Home) -> (Simulator, SmartThings) {
     let sim = Simulator::start(home, Config::default()).await.unwrap();
     let client = support::client(&sim);
     (sim, client)
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Format {
-    Parquet,
-    JsonLines,
-}
-
-impl Format {
-    fn destination(self, dir: &Path) -> Destination {
-        match self {
-            Format::Parquet => Destination::Parquet(dir.to_owned()),
-            Format::JsonLines => Destination::JsonLines(dir.to_owned()),
-        }
-    }
-
-    fn file(self, dir: &Path, table: &str) -> PathBuf {
-        let extension = match self {
-            Format::Parquet => "parquet",
-            Format::JsonLines => "jsonl",
-        };
-        dir.join(format!("{table}.{extension}"))
-    }
-
-    /// A file's rows, read without the crate's own reader: Parquet through
-    /// the parquet crate's row API, JSON Lines line by line.
-    fn rows(self, path: &Path) -> Vec<Value> {
-        match self {
-            Format::Parquet => SerializedFileReader::try_from(path)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-                .into_iter()
-                .map(|row| row.unwrap().to_json_value())
-                .collect(),
-            Format::JsonLines => std::fs::read_to_string(path)
-                .unwrap()
-                .lines()
-                .map(|line| serde_json::from_str(line).unwrap())
-                .collect(),
-        }
-    }
 }
 
 /// Timestamps as instants (the formats spell them differently), the rest

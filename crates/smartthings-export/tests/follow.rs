@@ -5,76 +5,17 @@
 //! change the stream lost is there as `reconciled`.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use parquet::file::reader::SerializedFileReader;
 use serde_json::{Value, json};
 use smartthings_export::{Destination, ExportOptions, FollowOptions, follow};
 use smartthings_ext::{EventSubscription, SmartThings};
 use smartthings_sim::{Activity, Config, Home, Simulator, StreamFault};
 
-#[derive(Clone, Copy, Debug)]
-enum Format {
-    Parquet,
-    JsonLines,
-}
+mod formats;
 
-impl Format {
-    fn destination(self, dir: &Path) -> Destination {
-        match self {
-            Format::Parquet => Destination::Parquet(dir.to_owned()),
-            Format::JsonLines => Destination::JsonLines(dir.to_owned()),
-        }
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Parquet => "parquet",
-            Format::JsonLines => "jsonl",
-        }
-    }
-
-    fn file(self, dir: &Path, table: &str) -> PathBuf {
-        dir.join(format!("{table}.{}", self.extension()))
-    }
-
-    /// A file's rows (none if it does not exist yet), read without the
-    /// crate's own reader.
-    fn rows(self, path: &Path) -> Vec<Value> {
-        if !path.exists() {
-            return Vec::new();
-        }
-        match self {
-            Format::Parquet => SerializedFileReader::try_from(path)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-                .into_iter()
-                .map(|row| row.unwrap().to_json_value())
-                .collect(),
-            Format::JsonLines => std::fs::read_to_string(path)
-                .unwrap()
-                .lines()
-                .map(|line| serde_json::from_str(line).unwrap())
-                .collect(),
-        }
-    }
-
-    /// Every `device_events` row, part file by part file.
-    fn events(self, dir: &Path) -> Vec<Value> {
-        let mut parts: Vec<PathBuf> = std::fs::read_dir(dir.join("device_events"))
-            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        parts.sort();
-        for part in &parts {
-            let name = part.file_name().unwrap().to_string_lossy();
-            assert!(
-                name.starts_with("part-") && name.ends_with(self.extension()),
-                "{name}"
-            );
-        }
-        parts.iter().flat_map(|part| self.rows(part)).collect()
-    }
-}
+use formats::Format;
 
 /// `(device, component, capability, attribute)` → value as JSON text.
 type Values = HashMap<(String, String, String, String), String>;
@@ -354,6 +295,8 @@ async fn follow_keeps_a_directory_equal_to_the_home_through_lost_events() {
                 row["value_json"].as_str().unwrap().to_owned(),
             );
             assert!(published.contains(&key), "{row} was never published");
+            // The simulator stamps every event and every status value.
+            assert!(row["event_time"].is_string(), "{row} has no event time");
         }
     }
 }

@@ -75,6 +75,8 @@ pub enum ChangeKind {
         value: Value,
         /// The value before, if one was known.
         previous: Option<Value>,
+        /// The new value's unit, if it has one.
+        unit: Option<String>,
     },
     /// The device's health changed (`ONLINE`, `OFFLINE`, …).
     Health {
@@ -96,6 +98,10 @@ pub struct Change {
     pub kind: ChangeKind,
     /// How it was learnt.
     pub origin: Origin,
+    /// When it happened, by the server's clock: the event's time, or for a
+    /// reconciled change the time the re-read value carries. `None` when
+    /// the server gave none (a reconciled addition or removal).
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What a [`LiveHome`] has done so far.
@@ -487,8 +493,12 @@ impl Keeper {
                 attribute: attribute.to_owned(),
                 value: event.value.clone(),
                 previous,
+                unit: event.unit.clone(),
             },
             origin: Origin::Stream,
+            time: event
+                .event_time
+                .and_then(chrono::DateTime::from_timestamp_millis),
         }]
     }
 
@@ -525,6 +535,9 @@ impl Keeper {
             device_id: device_id.to_owned(),
             kind: ChangeKind::Health { state },
             origin: Origin::Stream,
+            time: event
+                .event_time
+                .and_then(chrono::DateTime::from_timestamp_millis),
         }]
     }
 
@@ -547,6 +560,9 @@ impl Keeper {
                     device_id: device_id.to_owned(),
                     kind: ChangeKind::Removed,
                     origin: Origin::Stream,
+                    time: event
+                        .event_time
+                        .and_then(chrono::DateTime::from_timestamp_millis),
                 }];
             }
             return Vec::new();
@@ -623,21 +639,22 @@ impl Keeper {
 /// return what changed.
 fn merge(known: &mut Devices, fresh: Devices) -> Vec<Change> {
     let mut changes = Vec::new();
-    let change = |device_id: &str, kind| Change {
+    let change = |device_id: &str, kind, ms: Option<i64>| Change {
         device_id: device_id.to_owned(),
         kind,
         origin: Origin::Reconciled,
+        time: ms.and_then(chrono::DateTime::from_timestamp_millis),
     };
     known.retain(|id, _| {
         let kept = fresh.contains_key(id);
         if !kept {
-            changes.push(change(id, ChangeKind::Removed));
+            changes.push(change(id, ChangeKind::Removed, None));
         }
         kept
     });
     for (id, mut device) in fresh {
         let Some(old) = known.get_mut(&id) else {
-            changes.push(change(&id, ChangeKind::Added));
+            changes.push(change(&id, ChangeKind::Added, None));
             known.insert(id, device);
             continue;
         };
@@ -663,6 +680,8 @@ fn merge(known: &mut Devices, fresh: Devices) -> Vec<Change> {
                     }
                     let previous = slot.value.clone();
                     let differs = previous != attribute.value;
+                    let at = attribute_ms(&attribute);
+                    let unit = attribute.unit.clone();
                     let value = attribute.value.clone();
                     *slot = attribute;
                     if differs {
@@ -674,7 +693,9 @@ fn merge(known: &mut Devices, fresh: Devices) -> Vec<Change> {
                                 attribute: name,
                                 value: value.unwrap_or(Value::Null),
                                 previous,
+                                unit,
                             },
+                            at,
                         ));
                     }
                 }
@@ -697,6 +718,7 @@ fn merge(known: &mut Devices, fresh: Devices) -> Vec<Change> {
                 ChangeKind::Health {
                     state: health.state.clone(),
                 },
+                health_ms(&health),
             ));
             old.health = Some(health);
         }

@@ -96,7 +96,8 @@
 //! (`pagingAfterEpoch`/`Hash`), each only while there is something that
 //! way. Either direction pages without gaps or duplicates while events keep
 //! arriving; a client at the newest page asks `pagingAfter*` its newest
-//! entry for what came since.
+//! entry for what came since. [`Simulator::invent_past`] (`--past-events`)
+//! gives a new home a week of history that ends in its current state.
 //!
 //! # Failing like the real API
 //!
@@ -405,6 +406,21 @@ impl Simulator {
     /// The notifications sent (`createNotification` bodies), oldest first.
     pub fn notifications(&self) -> Vec<serde_json::Value> {
         self.sim.home.lock().expect("home").notifications.clone()
+    }
+
+    /// Give the home a past: `events` attribute changes spread evenly over
+    /// the `window` before now, in the device history as if they had
+    /// happened, the newest of each attribute its current value (with that
+    /// change's time as its timestamp). For demos of history and backfill:
+    /// call it before anything happens; `false`, doing nothing, once the
+    /// history has entries. Deterministic for a given home and `seed`, but
+    /// for the times, which end now.
+    pub fn invent_past(&self, window: std::time::Duration, events: usize, seed: u64) -> bool {
+        // Ten years at most: a date before that is no demo.
+        let window = chrono::Duration::from_std(window)
+            .unwrap_or(chrono::Duration::MAX)
+            .min(chrono::Duration::days(3650));
+        self.sim.invent_past(window, events, seed)
     }
 
     /// Set an attribute of a device's status, as the device itself would

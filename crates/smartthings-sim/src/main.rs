@@ -15,7 +15,7 @@ use smartthings_sim::{
 #[derive(Parser)]
 #[command(
     version,
-    after_help = "Examples:\n  smartthings-sim                      # the demo home on a random port\n  smartthings-sim --port 8080 --locations 5 --devices 1000 --seed 7\n  smartthings-sim --recorded ./capture --faults 0.1\n  smartthings-sim --drops-after 0.05 --fault executeDeviceCommands:stall=0.1 --stall-ms 5000\n  smartthings-sim --error-pages 0.05 --paging-quirk page-cap=50 --paging-quirk relative-next-links\n  smartthings-sim --access-token-lifetime 60 --fault oauthToken:server-error=0.2   # exercise token refresh\n  smartthings-sim --activity 20:5 --stream-drops 0.05 --stream-half-opens 0.01   # event stream drill\n  smartthings-sim --activity 20:5 --sink-ttl 60 --welcome-period 5 --fault streamEvents:server-error=0.3\n\nEvent stream: POST {origin}/subscriptions with a bearer token creates a sink (at most --sink-limit per token);\nGET its registrationUrl (on the printed stream origin) for text/event-stream. Every command, scene and\n--activity change is published; a sink without an open stream loses its events."
+    after_help = "Examples:\n  smartthings-sim                      # the demo home on a random port\n  smartthings-sim --port 8080 --locations 5 --devices 1000 --seed 7 --past-events 20000\n  smartthings-sim --recorded ./capture --faults 0.1\n  smartthings-sim --drops-after 0.05 --fault executeDeviceCommands:stall=0.1 --stall-ms 5000\n  smartthings-sim --error-pages 0.05 --paging-quirk page-cap=50 --paging-quirk relative-next-links\n  smartthings-sim --access-token-lifetime 60 --fault oauthToken:server-error=0.2   # exercise token refresh\n  smartthings-sim --activity 20:5 --stream-drops 0.05 --stream-half-opens 0.01   # event stream drill\n  smartthings-sim --activity 20:5 --sink-ttl 60 --welcome-period 5 --fault streamEvents:server-error=0.3\n\nEvent stream: POST {origin}/subscriptions with a bearer token creates a sink (at most --sink-limit per token);\nGET its registrationUrl (on the printed stream origin) for text/event-stream. Every command, scene and\n--activity change is published; a sink without an open stream loses its events."
 )]
 struct Args {
     /// Random activity published to event streams, over the first DEVICES
@@ -23,6 +23,11 @@ struct Args {
     /// health fraction 0.02).
     #[arg(long, value_name = "DEVICES:RATE[:HEALTH]", value_parser = activity)]
     activity: Option<(usize, f64, f64)>,
+    /// A past: this many attribute changes over the last 7 days in the
+    /// device history, ending in the home's state (for `listDeviceHistory`
+    /// and `st export --events-since`).
+    #[arg(long, value_name = "EVENTS", default_value_t = 0)]
+    past_events: usize,
     /// Event streams cut without goodbye, per open stream per second.
     #[arg(long, value_name = "RATE", default_value_t = 0.0)]
     stream_drops: f64,
@@ -295,6 +300,14 @@ async fn main() -> Result<()> {
         "  event streams:   {} (allow it: st --stream-origin)",
         sim.stream_origin()
     );
+    if args.past_events > 0 {
+        let week = std::time::Duration::from_secs(7 * 24 * 3600);
+        sim.invent_past(week, args.past_events, args.seed);
+        println!(
+            "  history:         {} changes over the past 7 days",
+            args.past_events
+        );
+    }
     if let Some((devices, rate, health_fraction)) = args.activity {
         sim.start_activity(Activity {
             devices,

@@ -1140,3 +1140,69 @@ async fn the_new_routes_go_through_the_pipeline() {
     assert!(response.status().is_server_error());
     assert!(sim.log().last().unwrap().fault.is_some());
 }
+
+#[tokio::test]
+async fn an_invented_past_ends_in_the_current_state() {
+    let sim = Simulator::start(Home::demo(), Config::default())
+        .await
+        .unwrap();
+    let week = std::time::Duration::from_secs(7 * 86_400);
+    let started = chrono::Utc::now().timestamp_millis();
+    assert!(sim.invent_past(week, 500, 1));
+    assert!(
+        !sim.invent_past(week, 500, 1),
+        "only before anything happens"
+    );
+
+    let past = sim.device_history();
+    assert_eq!(past.len(), 500);
+    let keys: Vec<(i64, i64)> = past.iter().map(key).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "in order, each once");
+    let week_ms = week.as_millis() as i64;
+    assert!(keys[0].0 >= started - week_ms - 1_000 && keys[499].0 <= started + 1_000);
+    // The newest event of each attribute is its current value, at its
+    // timestamp; each event changes its attribute.
+    let mut last: std::collections::HashMap<(String, String, String, String), &Value> =
+        Default::default();
+    for event in &past {
+        let attribute = (
+            event["deviceId"].as_str().unwrap().to_owned(),
+            event["component"].as_str().unwrap().to_owned(),
+            event["capability"].as_str().unwrap().to_owned(),
+            event["attribute"].as_str().unwrap().to_owned(),
+        );
+        last.insert(attribute, event);
+    }
+    assert!(last.len() > 5, "many attributes take part: {}", last.len());
+    sim.with_home(|home| {
+        for ((device, component, capability, attribute), event) in &last {
+            let state = &home.devices[device.as_str()].status["components"][component][capability]
+                [attribute];
+            assert_eq!(state["value"], event["value"], "{device} {attribute}");
+            assert_eq!(state["timestamp"], event["time"], "{device} {attribute}");
+        }
+    });
+    // Consecutive events of one attribute differ.
+    let mut previous: std::collections::HashMap<String, &Value> = Default::default();
+    for event in &past {
+        let id = format!(
+            "{}/{}/{}/{}",
+            event["deviceId"], event["component"], event["capability"], event["attribute"]
+        );
+        if let Some(before) = previous.insert(id.clone(), &event["value"]) {
+            assert_ne!(before, &event["value"], "{id}");
+        }
+    }
+    // What the API serves.
+    let c = client(&sim);
+    let served: Vec<_> = c
+        .list_device_history()
+        .location_id(vec![HOME.to_owned()])
+        .limit(200u64)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let home_events = past.iter().filter(|e| e["locationId"] == HOME).count();
+    assert_eq!(served.len(), home_events);
+}

@@ -192,7 +192,7 @@ pub enum Command {
     Snapshot,
     /// Load the home into DuckDB (or Parquet / JSON Lines files), incrementally.
     #[command(
-        after_help = "Examples:\n  st --demo export --format parquet --to ./home-parquet\n  st export --dataset my_home --history\n  st export --to home.duckdb          # a build with `--features duckdb`\n  st export --format parquet --to ./home --follow   # then keep it current from the event stream\n  st --demo export --format jsonl --to ./home --follow --count 100\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\"\n  or: duckdb -c \"SELECT * FROM 'home-parquet/devices.parquet'\""
+        after_help = "Examples:\n  st --demo export --format parquet --to ./home-parquet\n  st export --dataset my_home --history\n  st export --events-since 7d          # and the last week of device events; again later: only the new ones\n  st export --to home.duckdb          # a build with `--features duckdb`\n  st export --format parquet --to ./home --follow   # then keep it current from the event stream\n  st --demo export --format jsonl --to ./home --follow --count 100\n\nThen: duckdb home.duckdb \"SELECT label, value_string FROM smartthings_home_api_data.device_status JOIN smartthings_home_api_data.devices USING (device_id) WHERE attribute = 'switch'\"\n  or: duckdb -c \"SELECT * FROM 'home-parquet/devices.parquet'\""
     )]
     Export {
         /// The database file, or the directory for parquet and jsonl
@@ -210,6 +210,11 @@ pub enum Command {
         /// Keep a history row each time an attribute's value or timestamp changes.
         #[arg(long)]
         history: bool,
+        /// Also append the device history since WHEN to `device_events`: an
+        /// age (30m, 12h, 7d, 2w) or a time (2026-12-01T08:00:00Z). A later
+        /// run continues where this one stopped, per location.
+        #[arg(long, value_name = "WHEN")]
+        events_since: Option<String>,
         /// After the load, keep the destination current from the event
         /// stream: every change appended to `device_events`, `device_status`
         /// and `device_health` written again batch by batch (every second

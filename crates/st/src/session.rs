@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use smartthings_ext::{FileStore, SmartThings, Token};
 use smartthings_sim::{Activity, Home, Simulator};
 
-use crate::cli::{Cli, Command, Format};
+use crate::cli::{Cli, Command, DeviceAction, DevicesArgs, Format};
 use crate::config;
 
 /// A connected client, and the simulator behind it for `--demo`.
@@ -16,11 +16,32 @@ pub struct Session {
     _simulator: Option<Simulator>,
 }
 
+/// How far back the demo home's device history goes.
+const DEMO_PAST: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Events in the demo home's past week: one every ten minutes or so.
+const DEMO_PAST_EVENTS: usize = 1_000;
+
 pub async fn connect(cli: &Cli) -> Result<Session> {
     let global = &cli.global;
     let format = crate::output::format(global);
     if global.demo {
         let simulator = Simulator::start(Home::demo(), smartthings_sim::Config::default()).await?;
+        // A week behind it, for the commands that read the history (only
+        // for them: it moves status timestamps to times relative to now,
+        // and every other demo answers the same from run to run).
+        if matches!(
+            &cli.command,
+            Command::Devices(DevicesArgs {
+                action: Some(DeviceAction::History { .. }),
+                ..
+            }) | Command::Export {
+                events_since: Some(_),
+                ..
+            }
+        ) {
+            simulator.invent_past(DEMO_PAST, DEMO_PAST_EVENTS, 1);
+        }
         if matches!(
             cli.command,
             Command::Events(_) | Command::Export { follow: true, .. }

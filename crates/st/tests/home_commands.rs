@@ -310,3 +310,57 @@ async fn a_hub_shows_its_details_and_drivers() {
     let again = read(&sim, &["hubs", &hub, "drivers"], name).await;
     assert_eq!(again, drivers);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_backfills_the_device_history_once_across_runs() {
+    let sim = simulator().await;
+    // Within the 7 days asked for, however long the test takes.
+    assert!(sim.invent_past(std::time::Duration::from_secs(6 * 86_400), 300, 2));
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("home");
+    let args = [
+        "export",
+        "--format",
+        "jsonl",
+        "--to",
+        to.to_str().unwrap(),
+        "--events-since",
+        "7d",
+    ];
+    let table = st(&sim, &args, "table").await;
+    assert!(
+        table.trim_end().ends_with(", 300 history events"),
+        "{table}"
+    );
+    // Again: nothing new, nothing appended.
+    let json: Value = serde_json::from_str(&st(&sim, &args, "json").await).unwrap();
+    assert_eq!(json["history_events"], 0);
+    // Three changes since: those three.
+    for level in [11, 22, 33] {
+        assert!(sim.set_attribute(BULB, "main", "switchLevel", "level", level.into()));
+    }
+    let yaml: Value = serde_yaml::from_str(&st(&sim, &args, "yaml").await).unwrap();
+    assert_eq!(yaml["history_events"], 3);
+    let mut rows = Vec::new();
+    let mut parts: Vec<_> = std::fs::read_dir(to.join("device_events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    parts.sort();
+    for part in parts {
+        for line in std::fs::read_to_string(part).unwrap().lines() {
+            rows.push(serde_json::from_str::<Value>(line).unwrap());
+        }
+    }
+    assert_eq!(rows.len(), 303);
+    let last: Vec<&Value> = rows[300..].iter().map(|r| &r["value_number"]).collect();
+    assert_eq!(last, [11.0, 22.0, 33.0]);
+    assert!(rows.iter().all(|r| r["origin"] == "history"));
+
+    let error = Command::new(env!("CARGO_BIN_EXE_st"))
+        .args(["--demo", "export", "--events-since", "yesterday"])
+        .output()
+        .unwrap();
+    assert_eq!(error.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&error.stderr).contains("7d"));
+}

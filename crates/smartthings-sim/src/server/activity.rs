@@ -166,6 +166,95 @@ impl Sim {
 /// health flip, or an attribute the device has given a new value (a
 /// two-state one flipped, a number changed). Numbers are whole, so that
 /// every value compares exactly after a round trip.
+impl Sim {
+    /// Give the home a past: `events` attribute changes spread evenly over
+    /// the `window` before now, recorded in the device history as if they
+    /// had happened, ending in the home's current state. Worked backwards
+    /// from that state: the newest change of an attribute set its current
+    /// value (its status timestamp becomes that change's time), and each
+    /// earlier one the value before. Nothing is published: no sink existed
+    /// then. Attributes the random activity cannot change take no part.
+    /// `false`, doing nothing, once the history has entries: the past must
+    /// come before them.
+    pub(crate) fn invent_past(&self, window: chrono::Duration, events: usize, seed: u64) -> bool {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut home = self.home.lock().expect("home");
+        let mut history = self.history.lock().expect("history");
+        if !history.entries().is_empty() {
+            return false;
+        }
+        // Every changeable attribute, with its value at the time reached so
+        // far going back, and whether its timestamp was set.
+        let mut slots: Vec<(String, Attribute, bool)> = Vec::new();
+        for (device_id, device) in &home.devices {
+            for (component, capabilities) in device.status["components"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                for (capability, attributes) in capabilities.as_object().into_iter().flatten() {
+                    for (attribute, state) in attributes.as_object().into_iter().flatten() {
+                        if capability == "healthCheck"
+                            || next_value(&state["value"], &mut rng).is_none()
+                        {
+                            continue;
+                        }
+                        slots.push((
+                            device_id.clone(),
+                            Attribute {
+                                component: component.clone(),
+                                capability: capability.clone(),
+                                attribute: attribute.clone(),
+                                value: state["value"].clone(),
+                                unit: state["unit"].as_str().map(str::to_owned),
+                                command_id: None,
+                            },
+                            false,
+                        ));
+                    }
+                }
+            }
+        }
+        if slots.is_empty() || events == 0 {
+            return true;
+        }
+        let now = chrono::Utc::now();
+        let step = window / events as i32;
+        let mut past = Vec::with_capacity(events);
+        for i in 0..events {
+            // Newest first: i = 0 is one step before now.
+            let at = now - step * (i as i32 + 1);
+            let slot = rng.usize(..slots.len());
+            let (device_id, attribute, stamped) = &mut slots[slot];
+            if !*stamped {
+                *stamped = true;
+                let state = &mut home
+                    .devices
+                    .get_mut(device_id.as_str())
+                    .expect("listed")
+                    .status["components"][&attribute.component][&attribute.capability]
+                    [&attribute.attribute];
+                state["timestamp"] = json!(crate::home::timestamp(at));
+            }
+            past.push((device_id.clone(), attribute.clone(), at));
+            attribute.value = next_value(&attribute.value, &mut rng).expect("changeable");
+        }
+        for (device_id, attribute, at) in past.into_iter().rev() {
+            let Some(device) = home.devices.get(&device_id) else {
+                continue;
+            };
+            let change = StateChange {
+                device_id,
+                location_id: device.location_id().to_owned(),
+                kind: ChangeKind::Attribute(attribute.clone()),
+                time_ms: at.timestamp_millis(),
+            };
+            history.record(history_entry(&home, &change, &attribute));
+        }
+        true
+    }
+}
+
 fn random_change(
     home: &mut Home,
     rng: &mut fastrand::Rng,

@@ -53,12 +53,10 @@ pub(super) async fn run(
     c: &SmartThings,
     format: Format,
     destination: &Destination,
-    dataset: &str,
-    history: bool,
+    mut options: ExportOptions,
     follow: Option<Follow>,
 ) -> Result<()> {
     let bar = progress_bar();
-    let mut options = ExportOptions::default().dataset(dataset).history(history);
     if let Some(bar) = bar.clone() {
         bar.set_message("export");
         options = options.progress(move |done, total| {
@@ -79,7 +77,8 @@ pub(super) async fn run(
         "changed_status_rows": s.changed_status_rows, "removed_devices": s.removed_devices,
         "undecoded_devices": s.undecoded_devices,
         "requests": summary.requests, "seconds": summary.duration.as_secs_f64(),
-        "destination": summary.destination, "dataset": dataset,
+        "history_events": summary.history_events,
+        "destination": summary.destination, "dataset": options.dataset,
     });
     match format {
         Format::Table => {
@@ -133,6 +132,7 @@ async fn run_follow(
         "devices": summary.initial.stats.devices, "load_id": summary.initial.load_id,
         "changes": summary.changes, "streamed": summary.streamed,
         "reconciled": summary.reconciled, "batches": summary.batches,
+        "history_events": summary.initial.history_events,
         "destination": summary.initial.destination,
     });
     match format {

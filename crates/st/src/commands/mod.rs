@@ -56,6 +56,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Export { to, format, .. } => Some(export::destination(to.as_deref(), *format)?),
         _ => None,
     };
+    // A usage error, like the destination: before any token is needed.
+    let events_since = match &cli.command {
+        Command::Export {
+            events_since: Some(since),
+            ..
+        } => Some(history::instant(since, chrono::Utc::now())?),
+        _ => None,
+    };
     let session = session::connect(&cli).await?;
     let (c, format) = (&session.client, session.format);
     match &cli.command {
@@ -146,7 +154,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                 location: location.clone(),
                 count: *count,
             });
-            export::run(c, format, destination, dataset, *history, follow).await
+            let options = smartthings_export::ExportOptions::default()
+                .dataset(dataset)
+                .history(*history);
+            let options = match events_since.and_then(chrono::DateTime::from_timestamp_millis) {
+                Some(since) => options.events_since(since),
+                None => options,
+            };
+            export::run(c, format, destination, options, follow).await
         }
         Command::Config { .. }
         | Command::Completions { .. }
