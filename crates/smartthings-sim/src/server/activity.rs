@@ -187,32 +187,19 @@ impl Sim {
         // far going back, and whether its timestamp was set.
         let mut slots: Vec<(String, Attribute, bool)> = Vec::new();
         for (device_id, device) in &home.devices {
-            for (component, capabilities) in device.status["components"]
-                .as_object()
-                .into_iter()
-                .flatten()
-            {
-                for (capability, attributes) in capabilities.as_object().into_iter().flatten() {
-                    for (attribute, state) in attributes.as_object().into_iter().flatten() {
-                        if capability == "healthCheck"
-                            || next_value(&state["value"], &mut rng).is_none()
-                        {
-                            continue;
-                        }
-                        slots.push((
-                            device_id.clone(),
-                            Attribute {
-                                component: component.clone(),
-                                capability: capability.clone(),
-                                attribute: attribute.clone(),
-                                value: state["value"].clone(),
-                                unit: state["unit"].as_str().map(str::to_owned),
-                                command_id: None,
-                            },
-                            false,
-                        ));
-                    }
-                }
+            for (component, capability, attribute, state) in changeable(&device.status) {
+                slots.push((
+                    device_id.clone(),
+                    Attribute {
+                        component: component.clone(),
+                        capability: capability.clone(),
+                        attribute: attribute.clone(),
+                        value: state["value"].clone(),
+                        unit: state["unit"].as_str().map(str::to_owned),
+                        command_id: None,
+                    },
+                    false,
+                ));
             }
         }
         if slots.is_empty() || events == 0 {
@@ -277,28 +264,12 @@ fn random_change(
         counts.health_flips += 1;
         return;
     }
-    let mut candidates = Vec::new();
-    for (component, capabilities) in device.status["components"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        for (capability, attributes) in capabilities.as_object().into_iter().flatten() {
-            if capability == "healthCheck" {
-                continue;
-            }
-            for (attribute, state) in attributes.as_object().into_iter().flatten() {
-                if let Some(value) = next_value(&state["value"], rng) {
-                    candidates.push((component, capability, attribute, value));
-                }
-            }
-        }
-    }
+    let candidates: Vec<_> = changeable(&device.status).collect();
     if candidates.is_empty() {
         return;
     }
-    let (component, capability, attribute, value) =
-        candidates.swap_remove(rng.usize(..candidates.len()));
+    let (component, capability, attribute, state) = candidates[rng.usize(..candidates.len())];
+    let value = next_value(&state["value"], rng).expect("changeable");
     let change = Attribute {
         component: component.clone(),
         capability: capability.clone(),
@@ -309,6 +280,32 @@ fn random_change(
     };
     home.set_attribute(&device_id, change, at);
     counts.attribute_changes += 1;
+}
+
+/// The attributes of a device status the activity can change, as
+/// (component, capability, attribute, state): toggles and numbers, outside
+/// `healthCheck`.
+fn changeable(status: &Value) -> impl Iterator<Item = (&String, &String, &String, &Value)> {
+    fn objects(v: &Value) -> impl Iterator<Item = (&String, &Value)> {
+        v.as_object().into_iter().flatten()
+    }
+    objects(&status["components"]).flat_map(move |(component, capabilities)| {
+        objects(capabilities)
+            .filter(|(capability, _)| *capability != "healthCheck")
+            .flat_map(move |(capability, attributes)| {
+                objects(attributes)
+                    .filter(|(_, state)| is_changeable(&state["value"]))
+                    .map(move |(attribute, state)| (component, capability, attribute, state))
+            })
+    })
+}
+
+/// Whether [`next_value`] has a new value for `value`.
+fn is_changeable(value: &Value) -> bool {
+    value.is_number()
+        || value
+            .as_str()
+            .is_some_and(|text| TOGGLES.iter().any(|(a, b)| text == *a || text == *b))
 }
 
 /// A new value for an attribute the activity can change: the other state
