@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use smartthings_export::{Destination, ExportOptions, export};
 use smartthings_ext::SmartThings;
 use smartthings_sim::{Config, Home, Simulator};
+use tempfile::TempDir;
 
 mod formats;
 mod support;
@@ -186,6 +187,14 @@ async fn run(c: &SmartThings, target: Target, dir: &Path, since: DateTime<Utc>) 
     summary.history_events.expect("history read")
 }
 
+/// A generated home, a client of it, and a directory to write to.
+async fn start(locations: usize, devices: usize, seed: u64) -> (Simulator, SmartThings, TempDir) {
+    let home = Home::generated(locations, devices, seed).unwrap();
+    let sim = Simulator::start(home, Config::default()).await.unwrap();
+    let client = support::client(&sim);
+    (sim, client, tempfile::tempdir().unwrap())
+}
+
 fn sorted(mut events: Vec<Event>) -> Vec<Event> {
     events.sort();
     events
@@ -194,11 +203,7 @@ fn sorted(mut events: Vec<Event>) -> Vec<Event> {
 #[tokio::test]
 async fn the_history_is_appended_once_across_runs_in_every_destination() {
     for target in TARGETS {
-        let sim = Simulator::start(Home::generated(2, 40, 7).unwrap(), Config::default())
-            .await
-            .unwrap();
-        let c = support::client(&sim);
-        let tmp = tempfile::tempdir().unwrap();
+        let (sim, c, tmp) = start(2, 40, 7).await;
         let dir = tmp.path();
         let since = Utc::now() - chrono::Duration::days(7);
 
@@ -231,11 +236,7 @@ async fn the_history_is_appended_once_across_runs_in_every_destination() {
 #[tokio::test]
 async fn events_before_the_window_are_not_read() {
     for target in TARGETS {
-        let sim = Simulator::start(Home::generated(1, 10, 3).unwrap(), Config::default())
-            .await
-            .unwrap();
-        let c = support::client(&sim);
-        let tmp = tempfile::tempdir().unwrap();
+        let (sim, c, tmp) = start(1, 10, 3).await;
         let dir = tmp.path();
         change_levels(&sim, 30, 0);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -251,11 +252,7 @@ async fn events_before_the_window_are_not_read() {
 
 #[tokio::test]
 async fn a_window_that_starts_after_the_cursor_skips_what_lies_between() {
-    let sim = Simulator::start(Home::generated(1, 10, 5).unwrap(), Config::default())
-        .await
-        .unwrap();
-    let c = support::client(&sim);
-    let tmp = tempfile::tempdir().unwrap();
+    let (sim, c, tmp) = start(1, 10, 5).await;
     let dir = tmp.path();
     let target = Target::Directory(Format::JsonLines);
     change_levels(&sim, 10, 0);
@@ -275,12 +272,8 @@ async fn a_window_that_starts_after_the_cursor_skips_what_lies_between() {
 
 #[tokio::test]
 async fn without_events_since_no_history_is_read() {
-    let sim = Simulator::start(Home::generated(1, 10, 9).unwrap(), Config::default())
-        .await
-        .unwrap();
-    let c = support::client(&sim);
+    let (sim, c, tmp) = start(1, 10, 9).await;
     change_levels(&sim, 10, 0);
-    let tmp = tempfile::tempdir().unwrap();
     let destination = Format::JsonLines.destination(tmp.path());
     let summary = export(&c, &destination, &ExportOptions::default())
         .await
