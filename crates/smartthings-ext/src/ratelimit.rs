@@ -23,6 +23,9 @@ pub enum Scope {
     Device,
 }
 
+/// The resolution of `x-ratelimit-reset` (milliseconds).
+const RESET_ROUNDING: Duration = Duration::from_millis(1);
+
 /// The longest window a limit may have (a day), so that every reset time
 /// stays representable.
 const MAX_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
@@ -302,7 +305,10 @@ impl Limiter {
             .and_then(|v| v.to_str().ok())
             .and_then(reset_millis)
         {
-            bucket.resets_at = Instant::now() + reset.min(bucket.window);
+            // Whole milliseconds, which a server may round down: the window
+            // can reset up to a millisecond after it says, and a request
+            // sent at the stated instant would meet the old window.
+            bucket.resets_at = Instant::now() + (reset + RESET_ROUNDING).min(bucket.window);
         }
     }
 
@@ -400,9 +406,11 @@ mod tests {
         ]);
         limiter.observe(&key, &headers);
         let allowed = Duration::from_secs(60);
+        // The stated reset, and the millisecond it may have been rounded
+        // down by.
         assert_eq!(
             limiter.acquire(&key, allowed).await,
-            Ok(Duration::from_millis(1500))
+            Ok(Duration::from_millis(1501))
         );
     }
 
