@@ -151,13 +151,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!(
-        "regen: {} operations, {} types ({} open enums, {} lenient lists, {} objects keeping \
-         unknown fields, {} hand-written), {} overlay actions, {lines} lines written in {} files, \
-         {:.2} s",
+        "regen: {} operations, {} types ({} open enums, {} lenient lists, {} boxed details, {} \
+         objects keeping unknown fields, {} hand-written), {} overlay actions, {lines} lines \
+         written in {} files, {:.2} s",
         output.operations,
         output.types,
         output.report.open_enums.len(),
         output.report.lenient_lists,
+        output.report.boxed_details,
         output.report.open_objects,
         output.report.substituted.len(),
         output.overlay_actions,

@@ -63,6 +63,8 @@ pub struct Report {
     pub open_enums: Vec<String>,
     /// List responses whose items became `Lenient`.
     pub lenient_lists: usize,
+    /// Optional object properties of list items held in a `Boxed`.
+    pub boxed_details: usize,
     /// Schemas copied to keep the request side strict.
     pub split_inputs: Vec<String>,
 }
@@ -121,9 +123,10 @@ pub fn normalize(doc: &mut Value) -> Result<Report> {
 
     // Loosen the response side.
     let mut hoisted = Map::new();
+    let mut list_items = BTreeSet::new();
     for (pointer, hint) in list_response_schemas(doc) {
         if let Some(node) = doc.pointer_mut(&pointer) {
-            wrap_list_items(node, &hint, &mut hoisted);
+            list_items.extend(wrap_list_items(node, &hint, &mut hoisted));
             report.lenient_lists += 1;
         }
     }
@@ -144,7 +147,53 @@ pub fn normalize(doc: &mut Value) -> Result<Report> {
     }
     let hoisted = std::mem::take(&mut loosener.hoisted);
     schemas_mut(doc).extend(hoisted);
+    for item in &list_items {
+        report.boxed_details += box_details(doc, item);
+    }
     Ok(report)
+}
+
+/// Hold the optional properties of list item `item` that reference another
+/// object schema in a `Boxed` (a `Box`): items come by the hundred, and an
+/// item that lacks such a detail (a device has one integration's details
+/// of a dozen kinds) then costs a pointer for it, not the detail's size.
+/// Returns how many were boxed.
+fn box_details(doc: &mut Value, item: &str) -> usize {
+    let objects: BTreeSet<String> = schemas(doc)
+        .iter()
+        .filter(|(_, schema)| schema.get("properties").is_some())
+        .map(|(name, _)| name.clone())
+        .collect();
+    let Some(schema) = doc.pointer_mut(&schema_pointer(item)) else {
+        return 0;
+    };
+    let required: BTreeSet<String> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_owned))
+        .collect();
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return 0;
+    };
+    let mut boxed = 0;
+    for (name, property) in properties.iter_mut() {
+        let target = property
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix(SCHEMA_PREFIX));
+        if required.contains(name) || !target.is_some_and(|t| objects.contains(t)) {
+            continue;
+        }
+        let reference = json!({ "$ref": property["$ref"].clone() });
+        let description = property.get("description").cloned();
+        *property = json!({ "x-rust-type": rust_type("Boxed", Some(reference)) });
+        if let Some(description) = description {
+            property["description"] = description;
+        }
+        boxed += 1;
+    }
+    boxed
 }
 
 fn schemas(doc: &Value) -> &Map<String, Value> {
@@ -426,8 +475,13 @@ fn rust_type(path: &str, parameter: Option<Value>) -> Value {
     })
 }
 
-/// Replace the item schema of a list response's `items` with `Lenient<T>`.
-fn wrap_list_items(schema: &mut Value, hint: &str, hoisted: &mut Map<String, Value>) {
+/// Replace the item schema of a list response's `items` with `Lenient<T>`;
+/// the name of `T`'s schema.
+fn wrap_list_items(
+    schema: &mut Value,
+    hint: &str,
+    hoisted: &mut Map<String, Value>,
+) -> Option<String> {
     let bare = schema.get("type") == Some(&json!("array"));
     let items = if bare {
         "/items"
@@ -435,7 +489,7 @@ fn wrap_list_items(schema: &mut Value, hint: &str, hoisted: &mut Map<String, Val
         "/properties/items/items"
     };
     let Some(item) = schema.pointer_mut(items) else {
-        return;
+        return None;
     };
     let parameter = if item.get("$ref").is_some() {
         item.clone()
@@ -445,7 +499,12 @@ fn wrap_list_items(schema: &mut Value, hint: &str, hoisted: &mut Map<String, Val
         hoisted.insert(name.clone(), item.clone());
         json!({ "$ref": format!("{SCHEMA_PREFIX}{name}") })
     };
+    let name = parameter["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix(SCHEMA_PREFIX))
+        .map(str::to_owned);
     *item = json!({ "x-rust-type": rust_type("Lenient", Some(parameter)) });
+    name
 }
 
 /// A property whose Rust type defaults when absent (a `Vec` or a map) must

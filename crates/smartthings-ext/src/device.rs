@@ -51,7 +51,7 @@ impl DeviceExt for Device {
     }
 
     fn health(&self) -> Option<Health> {
-        self.health_state.as_ref().map(Health::from)
+        self.health_state.as_deref().map(Health::from)
     }
 }
 

@@ -125,7 +125,7 @@ pub mod types {
             rename = "apiOnly",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub api_only: ::std::option::Option<ApiOnlyApp>,
+        pub api_only: ::std::option::Option<::smartthings::Boxed<ApiOnlyApp>>,
         ///Unique app identifier.
         #[serde(
             rename = "appId",
@@ -168,7 +168,7 @@ pub mod types {
             rename = "iconImage",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub icon_image: ::std::option::Option<AppIconImage>,
+        pub icon_image: ::std::option::Option<::smartthings::Boxed<AppIconImage>>,
         ///System metadata that decides who may install the app.
         #[serde(
             rename = "installMetadata",
@@ -181,7 +181,9 @@ pub mod types {
             rename = "lambdaSmartApp",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub lambda_smart_app: ::std::option::Option<LambdaSmartApp>,
+        pub lambda_smart_app: ::std::option::Option<
+            ::smartthings::Boxed<LambdaSmartApp>,
+        >,
         ///When the app was last changed (UTC).
         #[serde(
             rename = "lastUpdatedDate",
@@ -189,7 +191,7 @@ pub mod types {
         )]
         pub last_updated_date: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub owner: ::std::option::Option<AppOwner>,
+        pub owner: ::std::option::Option<::smartthings::Boxed<AppOwner>>,
         ///Authentication principal type.
         #[serde(
             rename = "principalType",
@@ -205,12 +207,14 @@ pub mod types {
         )]
         pub single_instance: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ui: ::std::option::Option<AppUiSettings>,
+        pub ui: ::std::option::Option<::smartthings::Boxed<AppUiSettings>>,
         #[serde(
             rename = "webhookSmartApp",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub webhook_smart_app: ::std::option::Option<WebhookSmartApp>,
+        pub webhook_smart_app: ::std::option::Option<
+            ::smartthings::Boxed<WebhookSmartApp>,
+        >,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -4604,7 +4608,7 @@ pub mod types {
             ::std::vec::Vec<::smartthings::OpenEnum<DeviceAllowedItem>>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app: ::std::option::Option<AppDeviceDetails>,
+        pub app: ::std::option::Option<::smartthings::Boxed<AppDeviceDetails>>,
         ///Details of a Bluetooth device (type BLE); no fields are documented.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ble: ::std::option::Option<
@@ -4614,7 +4618,7 @@ pub mod types {
             rename = "bleD2D",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ble_d2d: ::std::option::Option<BleD2dDeviceDetails>,
+        pub ble_d2d: ::std::option::Option<::smartthings::Boxed<BleD2dDeviceDetails>>,
         ///Child devices of this device.
         #[serde(
             rename = "childDevices",
@@ -4655,12 +4659,14 @@ pub mod types {
         )]
         pub device_type_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub dth: ::std::option::Option<DthDeviceDetails>,
+        pub dth: ::std::option::Option<::smartthings::Boxed<DthDeviceDetails>>,
         #[serde(
             rename = "edgeChild",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub edge_child: ::std::option::Option<EdgeChildDeviceDetails>,
+        pub edge_child: ::std::option::Option<
+            ::smartthings::Boxed<EdgeChildDeviceDetails>,
+        >,
         ///Where the device's logic runs.
         #[serde(
             rename = "executionContext",
@@ -4670,31 +4676,31 @@ pub mod types {
             ::smartthings::OpenEnum<DeviceExecutionContext>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub group: ::std::option::Option<GroupDeviceDetails>,
+        pub group: ::std::option::Option<::smartthings::Boxed<GroupDeviceDetails>>,
         #[serde(
             rename = "healthState",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub health_state: ::std::option::Option<DeviceHealth>,
+        pub health_state: ::std::option::Option<::smartthings::Boxed<DeviceHealth>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hub: ::std::option::Option<HubDeviceDetails>,
+        pub hub: ::std::option::Option<::smartthings::Boxed<HubDeviceDetails>>,
         #[serde(
             rename = "indoorMap",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub indoor_map: ::std::option::Option<IndoorMap>,
+        pub indoor_map: ::std::option::Option<::smartthings::Boxed<IndoorMap>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ir: ::std::option::Option<IrDeviceDetails>,
+        pub ir: ::std::option::Option<::smartthings::Boxed<IrDeviceDetails>>,
         #[serde(
             rename = "irOcf",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ir_ocf: ::std::option::Option<IrDeviceDetails>,
+        pub ir_ocf: ::std::option::Option<::smartthings::Boxed<IrDeviceDetails>>,
         ///User-assigned device label.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub lan: ::std::option::Option<LanDeviceDetails>,
+        pub lan: ::std::option::Option<::smartthings::Boxed<LanDeviceDetails>>,
         ///Location ID this device belongs to.
         #[serde(
             rename = "locationId",
@@ -4708,7 +4714,7 @@ pub mod types {
         )]
         pub manufacturer_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub matter: ::std::option::Option<MatterDeviceDetails>,
+        pub matter: ::std::option::Option<::smartthings::Boxed<MatterDeviceDetails>>,
         ///Manufacturer name used for presentations.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mnmn: ::std::option::Option<::std::string::String>,
@@ -4716,7 +4722,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ocf: ::std::option::Option<OcfDeviceDetails>,
+        pub ocf: ::std::option::Option<::smartthings::Boxed<OcfDeviceDetails>>,
         ///OCF device type (e.g. oic.wk.d).
         #[serde(
             rename = "ocfDeviceType",
@@ -4742,7 +4748,7 @@ pub mod types {
         )]
         pub presentation_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profile: ::std::option::Option<DeviceProfileReference>,
+        pub profile: ::std::option::Option<::smartthings::Boxed<DeviceProfileReference>>,
         ///Relationships to other devices.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub relationships: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
@@ -4765,16 +4771,16 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vid: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub viper: ::std::option::Option<ViperDeviceDetails>,
+        pub viper: ::std::option::Option<::smartthings::Boxed<ViperDeviceDetails>>,
         #[serde(
             rename = "virtual",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub virtual_: ::std::option::Option<VirtualDeviceDetails>,
+        pub virtual_: ::std::option::Option<::smartthings::Boxed<VirtualDeviceDetails>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub zigbee: ::std::option::Option<ZigbeeDeviceDetails>,
+        pub zigbee: ::std::option::Option<::smartthings::Boxed<ZigbeeDeviceDetails>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub zwave: ::std::option::Option<ZwaveDeviceDetails>,
+        pub zwave: ::std::option::Option<::smartthings::Boxed<ZwaveDeviceDetails>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -5262,7 +5268,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct DevicePreference {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub definition: ::std::option::Option<DevicePreferenceDefinition>,
+        pub definition: ::std::option::Option<
+            ::smartthings::Boxed<DevicePreferenceDefinition>,
+        >,
         ///Longer description of the preference.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -8297,7 +8305,7 @@ pub mod types {
             rename = "iconImage",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub icon_image: ::std::option::Option<AppIconImage>,
+        pub icon_image: ::std::option::Option<::smartthings::Boxed<AppIconImage>>,
         ///Identifier of the installed app.
         #[serde(
             rename = "installedAppId",
@@ -8333,7 +8341,7 @@ pub mod types {
         )]
         pub location_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub owner: ::std::option::Option<AppOwner>,
+        pub owner: ::std::option::Option<::smartthings::Boxed<AppOwner>>,
         ///Principal the installation runs as.
         #[serde(
             rename = "principalType",
@@ -8361,7 +8369,7 @@ pub mod types {
         )]
         pub single_instance: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ui: ::std::option::Option<InstalledAppUi>,
+        pub ui: ::std::option::Option<::smartthings::Boxed<InstalledAppUi>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -11086,7 +11094,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct Schedule {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cron: ::std::option::Option<CronSchedule>,
+        pub cron: ::std::option::Option<::smartthings::Boxed<CronSchedule>>,
         ///Installed app the schedule belongs to.
         #[serde(
             rename = "installedAppId",
@@ -11103,7 +11111,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub once: ::std::option::Option<OnceSchedule>,
+        pub once: ::std::option::Option<::smartthings::Boxed<OnceSchedule>>,
         ///Upcoming run times, in milliseconds since the Unix epoch (UTC).
         #[serde(
             rename = "scheduledExecutions",
@@ -12848,7 +12856,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct App {
             api_only: ::std::result::Result<
-                ::std::option::Option<super::ApiOnlyApp>,
+                ::std::option::Option<::smartthings::Boxed<super::ApiOnlyApp>>,
                 ::std::string::String,
             >,
             app_id: ::std::result::Result<
@@ -12884,7 +12892,7 @@ pub mod types {
                 ::std::string::String,
             >,
             icon_image: ::std::result::Result<
-                ::std::option::Option<super::AppIconImage>,
+                ::std::option::Option<::smartthings::Boxed<super::AppIconImage>>,
                 ::std::string::String,
             >,
             install_metadata: ::std::result::Result<
@@ -12897,7 +12905,7 @@ pub mod types {
                 ::std::string::String,
             >,
             lambda_smart_app: ::std::result::Result<
-                ::std::option::Option<super::LambdaSmartApp>,
+                ::std::option::Option<::smartthings::Boxed<super::LambdaSmartApp>>,
                 ::std::string::String,
             >,
             last_updated_date: ::std::result::Result<
@@ -12905,7 +12913,7 @@ pub mod types {
                 ::std::string::String,
             >,
             owner: ::std::result::Result<
-                ::std::option::Option<super::AppOwner>,
+                ::std::option::Option<::smartthings::Boxed<super::AppOwner>>,
                 ::std::string::String,
             >,
             principal_type: ::std::result::Result<
@@ -12917,11 +12925,11 @@ pub mod types {
                 ::std::string::String,
             >,
             ui: ::std::result::Result<
-                ::std::option::Option<super::AppUiSettings>,
+                ::std::option::Option<::smartthings::Boxed<super::AppUiSettings>>,
                 ::std::string::String,
             >,
             webhook_smart_app: ::std::result::Result<
-                ::std::option::Option<super::WebhookSmartApp>,
+                ::std::option::Option<::smartthings::Boxed<super::WebhookSmartApp>>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -12956,7 +12964,9 @@ pub mod types {
         impl App {
             pub fn api_only<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ApiOnlyApp>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::ApiOnlyApp>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_only = value
@@ -13062,7 +13072,9 @@ pub mod types {
             }
             pub fn icon_image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AppIconImage>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::AppIconImage>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.icon_image = value
@@ -13095,7 +13107,9 @@ pub mod types {
             }
             pub fn lambda_smart_app<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::LambdaSmartApp>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::LambdaSmartApp>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.lambda_smart_app = value
@@ -13123,7 +13137,9 @@ pub mod types {
             }
             pub fn owner<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AppOwner>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::AppOwner>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.owner = value
@@ -13167,7 +13183,9 @@ pub mod types {
             }
             pub fn ui<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AppUiSettings>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::AppUiSettings>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.ui = value
@@ -13178,7 +13196,7 @@ pub mod types {
             pub fn webhook_smart_app<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebhookSmartApp>,
+                    ::std::option::Option<::smartthings::Boxed<super::WebhookSmartApp>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28242,7 +28260,7 @@ pub mod types {
                 ::std::string::String,
             >,
             app: ::std::result::Result<
-                ::std::option::Option<super::AppDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::AppDeviceDetails>>,
                 ::std::string::String,
             >,
             ble: ::std::result::Result<
@@ -28252,7 +28270,7 @@ pub mod types {
                 ::std::string::String,
             >,
             ble_d2d: ::std::result::Result<
-                ::std::option::Option<super::BleD2dDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::BleD2dDeviceDetails>>,
                 ::std::string::String,
             >,
             child_devices: ::std::result::Result<
@@ -28284,11 +28302,13 @@ pub mod types {
                 ::std::string::String,
             >,
             dth: ::std::result::Result<
-                ::std::option::Option<super::DthDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::DthDeviceDetails>>,
                 ::std::string::String,
             >,
             edge_child: ::std::result::Result<
-                ::std::option::Option<super::EdgeChildDeviceDetails>,
+                ::std::option::Option<
+                    ::smartthings::Boxed<super::EdgeChildDeviceDetails>,
+                >,
                 ::std::string::String,
             >,
             execution_context: ::std::result::Result<
@@ -28298,27 +28318,27 @@ pub mod types {
                 ::std::string::String,
             >,
             group: ::std::result::Result<
-                ::std::option::Option<super::GroupDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::GroupDeviceDetails>>,
                 ::std::string::String,
             >,
             health_state: ::std::result::Result<
-                ::std::option::Option<super::DeviceHealth>,
+                ::std::option::Option<::smartthings::Boxed<super::DeviceHealth>>,
                 ::std::string::String,
             >,
             hub: ::std::result::Result<
-                ::std::option::Option<super::HubDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::HubDeviceDetails>>,
                 ::std::string::String,
             >,
             indoor_map: ::std::result::Result<
-                ::std::option::Option<super::IndoorMap>,
+                ::std::option::Option<::smartthings::Boxed<super::IndoorMap>>,
                 ::std::string::String,
             >,
             ir: ::std::result::Result<
-                ::std::option::Option<super::IrDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::IrDeviceDetails>>,
                 ::std::string::String,
             >,
             ir_ocf: ::std::result::Result<
-                ::std::option::Option<super::IrDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::IrDeviceDetails>>,
                 ::std::string::String,
             >,
             label: ::std::result::Result<
@@ -28326,7 +28346,7 @@ pub mod types {
                 ::std::string::String,
             >,
             lan: ::std::result::Result<
-                ::std::option::Option<super::LanDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::LanDeviceDetails>>,
                 ::std::string::String,
             >,
             location_id: ::std::result::Result<
@@ -28338,7 +28358,7 @@ pub mod types {
                 ::std::string::String,
             >,
             matter: ::std::result::Result<
-                ::std::option::Option<super::MatterDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::MatterDeviceDetails>>,
                 ::std::string::String,
             >,
             mnmn: ::std::result::Result<
@@ -28350,7 +28370,7 @@ pub mod types {
                 ::std::string::String,
             >,
             ocf: ::std::result::Result<
-                ::std::option::Option<super::OcfDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::OcfDeviceDetails>>,
                 ::std::string::String,
             >,
             ocf_device_type: ::std::result::Result<
@@ -28370,7 +28390,9 @@ pub mod types {
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
-                ::std::option::Option<super::DeviceProfileReference>,
+                ::std::option::Option<
+                    ::smartthings::Boxed<super::DeviceProfileReference>,
+                >,
                 ::std::string::String,
             >,
             relationships: ::std::result::Result<
@@ -28394,19 +28416,19 @@ pub mod types {
                 ::std::string::String,
             >,
             viper: ::std::result::Result<
-                ::std::option::Option<super::ViperDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::ViperDeviceDetails>>,
                 ::std::string::String,
             >,
             virtual_: ::std::result::Result<
-                ::std::option::Option<super::VirtualDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::VirtualDeviceDetails>>,
                 ::std::string::String,
             >,
             zigbee: ::std::result::Result<
-                ::std::option::Option<super::ZigbeeDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::ZigbeeDeviceDetails>>,
                 ::std::string::String,
             >,
             zwave: ::std::result::Result<
-                ::std::option::Option<super::ZwaveDeviceDetails>,
+                ::std::option::Option<::smartthings::Boxed<super::ZwaveDeviceDetails>>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -28485,7 +28507,7 @@ pub mod types {
             pub fn app<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppDeviceDetails>,
+                    ::std::option::Option<::smartthings::Boxed<super::AppDeviceDetails>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28515,7 +28537,9 @@ pub mod types {
             pub fn ble_d2d<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BleD2dDeviceDetails>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::BleD2dDeviceDetails>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28621,7 +28645,7 @@ pub mod types {
             pub fn dth<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DthDeviceDetails>,
+                    ::std::option::Option<::smartthings::Boxed<super::DthDeviceDetails>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28635,7 +28659,9 @@ pub mod types {
             pub fn edge_child<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::EdgeChildDeviceDetails>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::EdgeChildDeviceDetails>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28667,7 +28693,9 @@ pub mod types {
             pub fn group<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GroupDeviceDetails>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::GroupDeviceDetails>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28680,7 +28708,9 @@ pub mod types {
             }
             pub fn health_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeviceHealth>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::DeviceHealth>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.health_state = value
@@ -28693,7 +28723,7 @@ pub mod types {
             pub fn hub<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::HubDeviceDetails>,
+                    ::std::option::Option<::smartthings::Boxed<super::HubDeviceDetails>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28706,7 +28736,9 @@ pub mod types {
             }
             pub fn indoor_map<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::IndoorMap>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::IndoorMap>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.indoor_map = value
@@ -28719,7 +28751,7 @@ pub mod types {
             pub fn ir<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IrDeviceDetails>,
+                    ::std::option::Option<::smartthings::Boxed<super::IrDeviceDetails>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28731,7 +28763,7 @@ pub mod types {
             pub fn ir_ocf<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IrDeviceDetails>,
+                    ::std::option::Option<::smartthings::Boxed<super::IrDeviceDetails>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28757,7 +28789,7 @@ pub mod types {
             pub fn lan<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LanDeviceDetails>,
+                    ::std::option::Option<::smartthings::Boxed<super::LanDeviceDetails>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28797,7 +28829,9 @@ pub mod types {
             pub fn matter<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MatterDeviceDetails>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::MatterDeviceDetails>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28835,7 +28869,7 @@ pub mod types {
             pub fn ocf<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OcfDeviceDetails>,
+                    ::std::option::Option<::smartthings::Boxed<super::OcfDeviceDetails>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28903,7 +28937,9 @@ pub mod types {
             pub fn profile<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DeviceProfileReference>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::DeviceProfileReference>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28983,7 +29019,9 @@ pub mod types {
             pub fn viper<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViperDeviceDetails>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::ViperDeviceDetails>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -28997,7 +29035,9 @@ pub mod types {
             pub fn virtual_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::VirtualDeviceDetails>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::VirtualDeviceDetails>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -29011,7 +29051,9 @@ pub mod types {
             pub fn zigbee<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ZigbeeDeviceDetails>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::ZigbeeDeviceDetails>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -29025,7 +29067,9 @@ pub mod types {
             pub fn zwave<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ZwaveDeviceDetails>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::ZwaveDeviceDetails>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -30309,7 +30353,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DevicePreference {
             definition: ::std::result::Result<
-                ::std::option::Option<super::DevicePreferenceDefinition>,
+                ::std::option::Option<
+                    ::smartthings::Boxed<super::DevicePreferenceDefinition>,
+                >,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -30361,7 +30407,9 @@ pub mod types {
             pub fn definition<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DevicePreferenceDefinition>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::DevicePreferenceDefinition>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -36699,7 +36747,7 @@ pub mod types {
                 ::std::string::String,
             >,
             icon_image: ::std::result::Result<
-                ::std::option::Option<super::AppIconImage>,
+                ::std::option::Option<::smartthings::Boxed<super::AppIconImage>>,
                 ::std::string::String,
             >,
             installed_app_id: ::std::result::Result<
@@ -36727,7 +36775,7 @@ pub mod types {
                 ::std::string::String,
             >,
             owner: ::std::result::Result<
-                ::std::option::Option<super::AppOwner>,
+                ::std::option::Option<::smartthings::Boxed<super::AppOwner>>,
                 ::std::string::String,
             >,
             principal_type: ::std::result::Result<
@@ -36749,7 +36797,7 @@ pub mod types {
                 ::std::string::String,
             >,
             ui: ::std::result::Result<
-                ::std::option::Option<super::InstalledAppUi>,
+                ::std::option::Option<::smartthings::Boxed<super::InstalledAppUi>>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -36841,7 +36889,9 @@ pub mod types {
             }
             pub fn icon_image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AppIconImage>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::AppIconImage>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.icon_image = value
@@ -36929,7 +36979,9 @@ pub mod types {
             }
             pub fn owner<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AppOwner>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::AppOwner>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.owner = value
@@ -36999,7 +37051,9 @@ pub mod types {
             }
             pub fn ui<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::InstalledAppUi>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::InstalledAppUi>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.ui = value
@@ -43419,7 +43473,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Schedule {
             cron: ::std::result::Result<
-                ::std::option::Option<super::CronSchedule>,
+                ::std::option::Option<::smartthings::Boxed<super::CronSchedule>>,
                 ::std::string::String,
             >,
             installed_app_id: ::std::result::Result<
@@ -43435,7 +43489,7 @@ pub mod types {
                 ::std::string::String,
             >,
             once: ::std::result::Result<
-                ::std::option::Option<super::OnceSchedule>,
+                ::std::option::Option<::smartthings::Boxed<super::OnceSchedule>>,
                 ::std::string::String,
             >,
             scheduled_executions: ::std::result::Result<
@@ -43463,7 +43517,9 @@ pub mod types {
         impl Schedule {
             pub fn cron<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CronSchedule>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::CronSchedule>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.cron = value
@@ -43513,7 +43569,9 @@ pub mod types {
             }
             pub fn once<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::OnceSchedule>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::smartthings::Boxed<super::OnceSchedule>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.once = value

@@ -193,6 +193,12 @@ pub enum Lenient<T> {
     Invalid(InvalidItem),
 }
 
+/// An optional detail object of a list item, held out of line: items come
+/// by the hundred, and one that lacks the detail then costs a pointer, not
+/// the detail's size (a device has one integration's details of a dozen
+/// kinds). `device.ocf.as_deref()` reads it as an `Option<&T>`.
+pub type Boxed<T> = Box<T>;
+
 /// A list item that did not decode, with the reason and its raw JSON.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InvalidItem {
