@@ -488,9 +488,7 @@ fn wrap_list_items(
     } else {
         "/properties/items/items"
     };
-    let Some(item) = schema.pointer_mut(items) else {
-        return None;
-    };
+    let item = schema.pointer_mut(items)?;
     let parameter = if item.get("$ref").is_some() {
         item.clone()
     } else {
