@@ -153,7 +153,7 @@ pub fn normalize(doc: &mut Value) -> Result<Report> {
     Ok(report)
 }
 
-/// Hold the optional properties of list item `item` that reference another
+/// Hold the properties of list item `item` that reference another
 /// object schema in a `Boxed` (a `Box`): items come by the hundred, and an
 /// item that lacks such a detail (a device has one integration's details
 /// of a dozen kinds) then costs a pointer for it, not the detail's size.
@@ -167,22 +167,18 @@ fn box_details(doc: &mut Value, item: &str) -> usize {
     let Some(schema) = doc.pointer_mut(&schema_pointer(item)) else {
         return 0;
     };
-    let required: BTreeSet<String> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.as_str().map(str::to_owned))
-        .collect();
+    // Every property of a response object is optional by now (the loosener
+    // dropped `required`), so each may be absent.
     let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
         return 0;
     };
     let mut boxed = 0;
-    for (name, property) in properties.iter_mut() {
+    for property in properties.values_mut() {
         let target = property
             .get("$ref")
             .and_then(Value::as_str)
             .and_then(|r| r.strip_prefix(SCHEMA_PREFIX));
-        if required.contains(name) || !target.is_some_and(|t| objects.contains(t)) {
+        if !target.is_some_and(|t| objects.contains(t)) {
             continue;
         }
         let reference = json!({ "$ref": property["$ref"].clone() });
@@ -664,6 +660,40 @@ mod tests {
         assert!(thing["properties"]["when"].get("format").is_none());
         assert_eq!(thing["properties"]["tags"]["nullable"], true);
         assert_eq!(report.open_enums, ["ThingKind"]);
+    }
+
+    #[test]
+    fn optional_detail_objects_of_list_items_are_boxed_on_the_response_side_only() {
+        let mut d = doc();
+        let schemas = &mut d["components"]["schemas"];
+        schemas["Detail"] = json!({"type": "object", "properties": {"x": {"type": "string"}}});
+        schemas["Kind"] = json!({"type": "string", "enum": ["A"]});
+        let thing = &mut schemas["Thing"];
+        thing["properties"]["detail"] =
+            json!({"$ref": "#/components/schemas/Detail", "description": "d"});
+        thing["properties"]["needed"] = json!({"$ref": "#/components/schemas/Detail"});
+        thing["properties"]["sort"] = json!({"$ref": "#/components/schemas/Kind"});
+        thing["required"] = json!(["kind", "needed"]);
+        let report = normalize(&mut d).unwrap();
+        // Both: the response side makes every property optional (an item
+        // that lacks one still decodes).
+        assert_eq!(report.boxed_details, 2);
+        let properties = &d["components"]["schemas"]["Thing"]["properties"];
+        let boxed = &properties["detail"];
+        assert_eq!(boxed["x-rust-type"]["path"], "smartthings::Boxed");
+        assert_eq!(
+            boxed["x-rust-type"]["parameters"][0]["$ref"],
+            "#/components/schemas/Detail"
+        );
+        assert_eq!(boxed["description"], "d");
+        assert_eq!(
+            properties["needed"]["x-rust-type"]["path"],
+            "smartthings::Boxed"
+        );
+        assert_eq!(properties["sort"]["$ref"], "#/components/schemas/Kind");
+        // The request side (the copies the post body uses) stays plain.
+        let input = &d["components"]["schemas"]["ThingInput"]["properties"]["detail"];
+        assert_eq!(input["$ref"], "#/components/schemas/DetailInput");
     }
 
     #[test]
