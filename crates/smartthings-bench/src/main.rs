@@ -3,7 +3,7 @@
 //! against the local simulator on loopback; see docs/benchmarks.md.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -20,12 +20,18 @@ struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Whether allocations are counted. The snapshot section turns counting off
+/// for good: two shared atomics per allocation, contended by the simulator
+/// and the client threads, would tax the Rust client but not the Node
+/// process it is compared with. (Off for good, since a block allocated
+/// uncounted and freed counted would make `LIVE` wrap.)
+static COUNTING: AtomicBool = AtomicBool::new(true);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded to the system allocator with the same layout.
         let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
+        if !ptr.is_null() && COUNTING.load(Ordering::Relaxed) {
             let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
             PEAK.fetch_max(live, Ordering::Relaxed);
         }
@@ -35,7 +41,9 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from `alloc` above with this layout.
         unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
     }
 }
 
@@ -786,6 +794,266 @@ async fn export_to_files() -> Result<()> {
     Ok(())
 }
 
+/// The official TypeScript SDK the snapshot section compares with, as
+/// installed from the npm registry.
+const CORE_SDK: &str = "@smartthings/core-sdk@8.3.2";
+
+/// `@smartthings/core-sdk` taking snapshots in a Node process
+/// (`node/snapshot.mjs`) kept alive between runs, so that its runs
+/// interleave with the Rust ones and both see the same load.
+struct NodeSnapshot {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    version: String,
+}
+
+/// One snapshot taken by the SDK, as the script reports it.
+struct NodeRun {
+    ms: f64,
+    devices: u64,
+    with_status: u64,
+}
+
+impl NodeSnapshot {
+    /// Install the SDK (once, into a cache directory outside the
+    /// repository) and start the script against `base_url`; `Err` says
+    /// why the SDK row is skipped.
+    async fn start(base_url: &str, token: &str) -> Result<Self, String> {
+        use tokio::io::AsyncBufReadExt;
+        use tokio::process::Command;
+        let version = Command::new("node")
+            .arg("--version")
+            .output()
+            .await
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .ok_or("`node` is not on PATH")?;
+        let prefix = node_bench_dir();
+        let installed = prefix.join("node_modules/@smartthings/core-sdk/package.json");
+        let wanted = CORE_SDK.rsplit_once('@').map_or("", |(_, v)| v);
+        let current = std::fs::read_to_string(&installed)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .and_then(|package| package["version"].as_str().map(str::to_owned));
+        if current.as_deref() != Some(wanted) {
+            std::fs::create_dir_all(&prefix)
+                .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+            // Offline, npm retries for minutes before it gives up.
+            let install = Command::new("npm")
+                .arg("install")
+                .arg("--prefix")
+                .arg(&prefix)
+                .args([CORE_SDK, "--no-audit", "--no-fund"])
+                .kill_on_drop(true)
+                .output();
+            let install = tokio::time::timeout(Duration::from_secs(120), install)
+                .await
+                .map_err(|_| format!("`npm install {CORE_SDK}` took over 2 min (no network?)"))?
+                .map_err(|e| format!("`npm` did not run ({e})"))?;
+            if !install.status.success() {
+                let stderr = String::from_utf8_lossy(&install.stderr);
+                // npm's first line names the error (`npm error code ...`);
+                // its last only points at a log file.
+                let first = stderr.lines().find(|l| !l.trim().is_empty());
+                return Err(format!(
+                    "`npm install {CORE_SDK}` failed (no network?): {}",
+                    first.unwrap_or("no message")
+                ));
+            }
+        }
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("node/snapshot.mjs");
+        let mut child = Command::new("node")
+            .arg(&script)
+            .arg(&prefix)
+            .arg(base_url)
+            .arg(token)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", script.display()))?;
+        let stdin = child.stdin.take().ok_or("no stdin")?;
+        let stdout = tokio::io::BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+        Ok(Self {
+            child,
+            stdin,
+            stdout,
+            version,
+        })
+    }
+
+    /// One snapshot, timed inside Node.
+    async fn run(&mut self) -> Result<NodeRun> {
+        use tokio::io::AsyncWriteExt;
+        self.stdin.write_all(b"run\n").await?;
+        let line = self
+            .stdout
+            .next_line()
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the Node script exited"))?;
+        let answer: Value = serde_json::from_str(&line)?;
+        if let Some(error) = answer["error"].as_str() {
+            anyhow::bail!("the SDK's snapshot failed: {error}");
+        }
+        let number = |key: &str| {
+            answer[key]
+                .as_f64()
+                .ok_or_else(|| anyhow::anyhow!("no {key} in {line}"))
+        };
+        Ok(NodeRun {
+            ms: number("ms")?,
+            devices: number("devices")? as u64,
+            with_status: number("withStatus")? as u64,
+        })
+    }
+}
+
+impl Drop for NodeSnapshot {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Where the SDK is installed: `node-bench` in the cargo target directory
+/// (ignored by git, kept between runs).
+fn node_bench_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("node-bench")
+}
+
+/// A 1000-device snapshot, this crate's `snapshot()` beside the official
+/// TypeScript SDK making the same lists, on one simulator with its rate
+/// limits on (and the client's own limiter on, as by default), and beside
+/// the floor of any client that follows the device pages' next links.
+async fn snapshot_versus_sdk() -> Result<()> {
+    const DEVICES: usize = 1000;
+    const LOCATIONS: usize = 5;
+    const WARM_UP: usize = 5;
+    const RUNS: usize = 15;
+    println!(
+        "## Snapshot versus the official SDK ({DEVICES} devices, {LOCATIONS} locations, rate limits on, median of {RUNS} interleaved runs after {WARM_UP} warm-up)\n"
+    );
+    COUNTING.store(false, Ordering::Relaxed);
+    let sim = Simulator::start(Home::generated(LOCATIONS, DEVICES, 1)?, Config::default()).await?;
+    let c = client(&sim, RateLimitPolicy::default())?;
+    // ⌈N/200⌉ device pages + locations + scenes + one room list per location.
+    let pages = DEVICES.div_ceil(200);
+    let bound = pages + 1 + 1 + LOCATIONS;
+    let mut node = match NodeSnapshot::start(&sim.base_url(), sim.token()).await {
+        Ok(node) => Some(node),
+        Err(why) => {
+            println!("{why}: the SDK row is skipped.\n");
+            None
+        }
+    };
+    // The floor: the device pages one after the other (each page's next
+    // link is the only way to the next one) with a bare HTTP client that
+    // reads the bytes and nothing else; the URLs are the next links the
+    // simulator sends, known in advance here.
+    let bare = reqwest::Client::new();
+    let page_urls: Vec<String> = (0..pages)
+        .map(|page| {
+            format!(
+                "{}/devices?includeStatus=true&includeHealth=true&max=200&page={page}",
+                sim.base_url()
+            )
+        })
+        .collect();
+    let (mut ours, mut theirs, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut our_requests, mut their_requests) = (Vec::new(), Vec::new());
+    for run in 0..WARM_UP + RUNS {
+        let measured = run >= WARM_UP;
+        let before = sim.stats().requests;
+        let started = Instant::now();
+        let snapshot = c.snapshot().await?;
+        let elapsed = started.elapsed().as_secs_f64() * 1e3;
+        anyhow::ensure!(snapshot.devices.len() == DEVICES && snapshot.status_fallbacks == 0);
+        // The server's count, which must agree with the client's own.
+        let served = sim.stats().requests - before;
+        anyhow::ensure!(
+            served == snapshot.requests,
+            "{served} served, {} counted",
+            snapshot.requests
+        );
+        if measured {
+            ours.push(elapsed);
+            our_requests.push(served);
+        }
+        if let Some(node) = &mut node {
+            let before = sim.stats().requests;
+            let sdk = node.run().await?;
+            anyhow::ensure!(
+                sdk.devices == DEVICES as u64 && sdk.with_status == sdk.devices,
+                "the SDK listed {} devices, {} with status",
+                sdk.devices,
+                sdk.with_status
+            );
+            if measured {
+                theirs.push(sdk.ms);
+                their_requests.push(sim.stats().requests - before);
+            }
+        }
+        let started = Instant::now();
+        for url in &page_urls {
+            let page = bare.get(url).bearer_auth(sim.token()).send().await?;
+            std::hint::black_box(page.error_for_status()?.bytes().await?);
+        }
+        if measured {
+            floor.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let throttled = sim.stats().throttled;
+    // Every run makes the same requests; a range would say otherwise.
+    let count = |requests: &[u64]| match (requests.iter().min(), requests.iter().max()) {
+        (Some(min), Some(max)) if min == max => min.to_string(),
+        (Some(min), Some(max)) => format!("{min}–{max}"),
+        _ => "–".into(),
+    };
+    let spread = |ms: &[f64]| {
+        let min = ms.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = ms.iter().copied().fold(0.0, f64::max);
+        format!("{min:.0}–{max:.0} ms")
+    };
+    let sdk_median = (!theirs.is_empty()).then(|| median(theirs.clone()));
+    let ratio = |ms: f64| sdk_median.map_or("–".to_owned(), |sdk| format!("{:.2}", ms / sdk));
+    println!("| client | requests | lower bound | median | min–max | / SDK |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let our_median = median(ours.clone());
+    println!(
+        "| smartthings-rs `snapshot()` | {} | {bound} | {our_median:.1} ms | {} | {} |",
+        count(&our_requests),
+        spread(&ours),
+        ratio(our_median),
+    );
+    if let (Some(node), Some(sdk)) = (&node, sdk_median) {
+        println!(
+            "| {CORE_SDK} (Node {}), lists with `Promise.all` | {} | {bound} | {sdk:.1} ms | {} | 1.00 |",
+            node.version,
+            count(&their_requests),
+            spread(&theirs),
+        );
+    }
+    let floor_median = median(floor.clone());
+    println!(
+        "| floor: the {pages} device pages in sequence, bare reqwest, bytes only | {pages} | | {floor_median:.1} ms | {} | {} |",
+        spread(&floor),
+        ratio(floor_median),
+    );
+    // `limiter_waits` also counts acquisitions that found a token at once but
+    // took a few nanoseconds to lock the bucket: the milliseconds say
+    // whether the limiter really held anything back.
+    let metrics = c.metrics();
+    println!(
+        "\n429s sent by the simulator: {throttled}; client limiter: {} acquisitions reported as waits, {} ms held back in all\n",
+        metrics.limiter_waits, metrics.limiter_wait_ms
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let only = std::env::args().nth(1);
@@ -814,6 +1082,11 @@ async fn main() -> Result<()> {
     if run("events") {
         print_load();
         event_stream().await?;
+    }
+    // Last: it turns the allocation counting off for good.
+    if run("snapshot") {
+        print_load();
+        snapshot_versus_sdk().await?;
     }
     Ok(())
 }

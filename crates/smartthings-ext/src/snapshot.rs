@@ -10,7 +10,7 @@ use smartthings::types::{Device, Location, Room, Scene};
 use crate::client::SmartThings;
 use crate::error::Error;
 use crate::lists::DeviceQuery;
-use crate::paginate::collect_all;
+use crate::paginate::{Listing, collect_all};
 use smartthings::status::DeviceStatus;
 
 use crate::device::{DeviceExt, Health};
@@ -57,6 +57,17 @@ pub struct Snapshot {
     pub requests: u64,
     /// Devices whose status was not embedded and was fetched one by one.
     pub status_fallbacks: usize,
+}
+
+/// The device list as [`SmartThings::listed_devices`] sorts it.
+#[derive(Default)]
+struct ListedDevices {
+    /// Devices whose status the list embedded.
+    embedded: Vec<DeviceSnapshot>,
+    /// Devices listed without status, with their health.
+    missing: Vec<(Device, Option<Health>)>,
+    /// List items that did not decode.
+    invalid: Vec<InvalidItem>,
 }
 
 /// How a snapshot is taken.
@@ -120,25 +131,32 @@ impl SmartThings {
     /// [`snapshot`](Self::snapshot) with options.
     pub async fn snapshot_with(&self, options: SnapshotOptions) -> Result<Snapshot, Error> {
         let before = self.metrics().requests;
-        let (locations, scenes, devices) = futures::try_join!(
-            collect_all(self.locations()),
+        let concurrency = options.concurrency.max(1);
+        // The device pages follow each other's next links, so they are the
+        // long pole: the room lists go out as soon as the location list is
+        // in, while the pages are still coming, not after them.
+        let locations_with_rooms = async {
+            let locations = collect_all(self.locations()).await?;
+            // Owned ids: a future borrowing the list through a closure
+            // argument would not be `Send`, and callers spawn snapshots.
+            let ids: Vec<String> = locations
+                .items
+                .iter()
+                .map(|location| location.location_id.clone().unwrap_or_default())
+                .collect();
+            let rooms: Vec<Listing<Room>> = stream::iter(ids)
+                .map(|id| async move { collect_all(self.rooms(&id)).await })
+                .buffered(concurrency)
+                .try_collect()
+                .await?;
+            Ok::<_, Error>((locations, rooms))
+        };
+        let ((locations, rooms), scenes, listed) = futures::try_join!(
+            locations_with_rooms,
             collect_all(self.scenes(None)),
-            collect_all(self.devices(DeviceQuery::all().with_status_and_health())),
+            self.listed_devices(),
         )?;
-        let mut invalid = [locations.invalid, scenes.invalid, devices.invalid].concat();
-
-        // Owned ids: a future borrowing the list through a closure argument
-        // would not be `Send`, and callers spawn snapshots.
-        let ids: Vec<String> = locations
-            .items
-            .iter()
-            .map(|location| location.location_id.clone().unwrap_or_default())
-            .collect();
-        let rooms: Vec<_> = stream::iter(ids)
-            .map(|id| async move { collect_all(self.rooms(&id)).await })
-            .buffered(options.concurrency.max(1))
-            .try_collect()
-            .await?;
+        let mut invalid = [locations.invalid, scenes.invalid, listed.invalid].concat();
         let mut scenes_by_location: HashMap<String, Vec<Scene>> = HashMap::new();
         for scene in scenes.items {
             let key = scene.location_id.clone().unwrap_or_default();
@@ -159,25 +177,17 @@ impl SmartThings {
             })
             .collect();
 
-        let total = devices.items.len() as u64;
+        let ListedDevices {
+            mut embedded,
+            missing,
+            ..
+        } = listed;
+        let total = (embedded.len() + missing.len()) as u64;
         let report = |done| {
             if let Some(progress) = &options.progress {
                 progress(done, total);
             }
         };
-        let mut embedded = Vec::with_capacity(devices.items.len());
-        let mut missing = Vec::new();
-        for device in devices.items {
-            let health = device.health();
-            match device.embedded_status() {
-                Some(status) => embedded.push(DeviceSnapshot {
-                    device,
-                    status,
-                    health,
-                }),
-                None => missing.push((device, health)),
-            }
-        }
         report(embedded.len() as u64);
         let status_fallbacks = missing.len();
         let done = embedded.len() as u64;
@@ -191,7 +201,7 @@ impl SmartThings {
                     health,
                 })
             })
-            .buffered(options.concurrency.max(1))
+            .buffered(concurrency)
             .enumerate()
             .map(|(i, result)| {
                 report(done + i as u64 + 1);
@@ -207,6 +217,46 @@ impl SmartThings {
             requests: self.metrics().requests - before,
             status_fallbacks,
         })
+    }
+
+    /// Every device with status and health, split into those whose status
+    /// the list embedded and those it did not.
+    ///
+    /// Each page's devices are turned into snapshots while the next page is
+    /// already requested: `ready_chunks` hands over what the list has
+    /// buffered only once it has polled for more, which sends the next
+    /// page's request, so the server builds that page while this converts
+    /// (cloning every status takes a few milliseconds per 1000 devices).
+    async fn listed_devices(&self) -> Result<ListedDevices, Error> {
+        // Larger than any page (at most 200 items), so that a chunk ends
+        // where the list has to wait for the server, not at a page's end.
+        const CHUNK: usize = 256;
+        let mut pages = self
+            .devices(DeviceQuery::all().with_status_and_health())
+            .ready_chunks(CHUNK);
+        let mut listed = ListedDevices::default();
+        while let Some(chunk) = pages.next().await {
+            for item in chunk {
+                let device = match item {
+                    Ok(device) => device,
+                    // An odd device is set aside, as `collect_all` does.
+                    Err(e) => {
+                        listed.invalid.push(e.into_invalid_item()?);
+                        continue;
+                    }
+                };
+                let health = device.health();
+                match device.embedded_status() {
+                    Some(status) => listed.embedded.push(DeviceSnapshot {
+                        device,
+                        status,
+                        health,
+                    }),
+                    None => listed.missing.push((device, health)),
+                }
+            }
+        }
+        Ok(listed)
     }
 
     /// The status of many devices, `concurrency` requests at a time, each
