@@ -45,7 +45,8 @@ enum Command {
     /// Print the benchmark figures: codegen, then the client against the
     /// simulator (see docs/benchmarks.md).
     Bench {
-        /// Only one client benchmark: economy, limits, decode, overhead, export or events.
+        /// Only one client benchmark: economy, limits, decode, overhead, export, events or
+        /// snapshot.
         only: Option<String>,
     },
 }

@@ -1043,12 +1043,9 @@ async fn snapshot_versus_sdk() -> Result<()> {
         spread(&floor),
         ratio(floor_median),
     );
-    // `limiter_waits` also counts acquisitions that found a token at once but
-    // took a few nanoseconds to lock the bucket: the milliseconds say
-    // whether the limiter really held anything back.
     let metrics = c.metrics();
     println!(
-        "\n429s sent by the simulator: {throttled}; client limiter: {} acquisitions reported as waits, {} ms held back in all\n",
+        "\n429s sent by the simulator: {throttled}; client limiter: {} requests held, {} ms in all\n",
         metrics.limiter_waits, metrics.limiter_wait_ms
     );
     Ok(())

@@ -252,6 +252,7 @@ impl Limiter {
     /// long it would have to wait when that is more than `allowed`.
     pub(crate) async fn acquire(&self, key: &str, allowed: Duration) -> Result<Duration, Duration> {
         let started = Instant::now();
+        let mut slept = false;
         loop {
             let wake = {
                 let mut buckets = self.buckets();
@@ -262,7 +263,8 @@ impl Limiter {
                 bucket.refill_if_due(now);
                 if bucket.remaining > 0 {
                     bucket.remaining -= 1;
-                    return Ok(now - started);
+                    // Not held: no wait, however long the lock took.
+                    return Ok(if slept { now - started } else { Duration::ZERO });
                 }
                 bucket.resets_at
             };
@@ -276,6 +278,7 @@ impl Limiter {
                 "rate limit: holding the request until the window resets"
             );
             tokio::time::sleep_until(wake).await;
+            slept = true;
         }
     }
 
@@ -363,6 +366,17 @@ mod tests {
                 .bucket_for(&Method::GET, "/devices")
                 .is_none()
         );
+    }
+
+    /// On a real clock: the metrics count a wait only when one was held.
+    #[tokio::test]
+    async fn a_request_not_held_reports_no_wait() {
+        let limiter = Limiter::new(RateLimitPolicy::default());
+        let key = limiter.bucket_for(&Method::GET, "/devices").unwrap();
+        for _ in 0..100 {
+            let waited = limiter.acquire(&key, Duration::from_secs(60)).await;
+            assert_eq!(waited, Ok(Duration::ZERO));
+        }
     }
 
     #[tokio::test(start_paused = true)]
