@@ -45,8 +45,9 @@ enum Command {
     /// Print the benchmark figures: codegen, then the client against the
     /// simulator (see docs/benchmarks.md).
     Bench {
-        /// Only one client benchmark: economy, limits, decode, overhead, export, events or
-        /// snapshot.
+        /// Only these client sections, comma-separated, in one process:
+        /// economy, limits, decode, overhead, export, events, snapshot.
+        /// Without it, each section runs in a process of its own.
         only: Option<String>,
     },
 }

@@ -20,11 +20,12 @@ struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
-/// Whether allocations are counted. The snapshot section turns counting off
-/// for good: two shared atomics per allocation, contended by the simulator
-/// and the client threads, would tax the Rust client but not the Node
-/// process it is compared with. (Off for good, since a block allocated
-/// uncounted and freed counted would make `LIVE` wrap.)
+/// Whether allocations are counted: only in a process that runs a section
+/// measuring memory (see [`sections`]). Elsewhere two shared atomics per
+/// allocation, contended by the simulator and the client threads, would tax
+/// the Rust side of a comparison, and the more so the more it allocates.
+/// Turned off once, before any section, never on again: a block allocated
+/// uncounted and freed counted would make `LIVE` wrap.
 static COUNTING: AtomicBool = AtomicBool::new(true);
 
 unsafe impl GlobalAlloc for Counting {
@@ -202,22 +203,45 @@ fn print_load() {
             .next()
             .and_then(|one| one.parse::<f64>().ok())
     });
-    let others = other_processes_cores(Duration::from_secs(1));
     let load = load.map_or("unknown".into(), |one| format!("{one:.2}"));
-    match others {
-        Some(cores) if cores > 0.5 => println!(
-            "> load average {load} (1 min); other processes used {cores:.2} cores over the last second: **other work is running; these figures are not comparable**\n"
-        ),
-        Some(cores) => println!(
-            "> load average {load} (1 min, this bench's previous section included); other processes used {cores:.2} cores over the last second\n"
-        ),
-        None => println!("> load average {load}; other processes' CPU use unknown (no /proc)\n"),
+    let Some(busy) = cores_busy(Duration::from_secs(1)) else {
+        println!("> load average {load}; CPU use unknown (no /proc)\n");
+        return;
+    };
+    let mut warnings = Vec::new();
+    if busy.others > 0.5 {
+        warnings.push("other work is running");
     }
+    // Between sections the bench does nothing: CPU time here is a previous
+    // section's tasks still running (a simulator or stream left behind).
+    if busy.own > 0.1 {
+        warnings.push("this process is still busy with a previous section");
+    }
+    let warning = if warnings.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ": **{}; these figures are not comparable**",
+            warnings.join("; ")
+        )
+    };
+    println!(
+        "> load average {load} (1 min, this bench's previous section included); over the last second, other processes used {:.2} cores and this one, idle between sections, {:.2}{warning}\n",
+        busy.others, busy.own
+    );
 }
 
-/// Cores' worth of CPU time used by processes other than this one over
+/// Cores' worth of CPU time used over a period.
+struct CoresBusy {
+    /// By processes other than this one.
+    others: f64,
+    /// By this process.
+    own: f64,
+}
+
+/// Cores' worth of CPU time used by other processes and by this one over
 /// `period` (`None` without /proc).
-fn other_processes_cores(period: Duration) -> Option<f64> {
+fn cores_busy(period: Duration) -> Option<CoresBusy> {
     // USER_HZ: the unit of both files, 100 on Linux.
     const TICKS_PER_SECOND: f64 = 100.0;
     fn all_busy() -> Option<u64> {
@@ -248,8 +272,13 @@ fn other_processes_cores(period: Duration) -> Option<f64> {
     let (all, own) = (all_busy()?, own_busy()?);
     std::thread::sleep(period);
     let (all_after, own_after) = (all_busy()?, own_busy()?);
-    let others = (all_after - all).saturating_sub(own_after - own);
-    Some(others as f64 / TICKS_PER_SECOND / period.as_secs_f64())
+    let own = own_after - own;
+    let others = (all_after - all).saturating_sub(own);
+    let cores = |ticks: u64| ticks as f64 / TICKS_PER_SECOND / period.as_secs_f64();
+    Some(CoresBusy {
+        others: cores(others),
+        own: cores(own),
+    })
 }
 
 /// Real payloads to decode beside the simulator's: every `*.json` in
@@ -484,54 +513,72 @@ async fn decode_throughput() -> Result<()> {
     Ok(())
 }
 
-/// The full client stack versus a bare reqwest GET on loopback.
+/// The full client stack versus a bare reqwest GET on loopback, with the
+/// generated client alone (default hooks, no transport) between them: the
+/// difference between the last two rows is this crate's layer.
 async fn per_request_overhead() -> Result<()> {
     const N: usize = 2000;
+    const DEVICE: &str = "80e26532-85d4-484c-b012-1c04f3d35f95";
     println!("## Per-request overhead ({N} sequential GETs, median of 5 runs)\n");
     let sim = Simulator::start(Home::demo(), no_limits()).await?;
-    let url = format!(
-        "{}/devices/80e26532-85d4-484c-b012-1c04f3d35f95/health",
-        sim.base_url()
-    );
+    let url = format!("{}/devices/{DEVICE}/health", sim.base_url());
     let bare = reqwest::Client::new();
+    let mut auth = reqwest::header::HeaderMap::new();
+    auth.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", sim.token()).parse()?,
+    );
+    let generated = smartthings::Client::new_with_client(
+        &sim.base_url(),
+        reqwest::Client::builder().default_headers(auth).build()?,
+        smartthings::Hooks::default(),
+    );
     let full = SmartThings::builder()
         .token(sim.token())
         .base_url(sim.base_url())
         .retry(RetryPolicy::default())
         .rate_limits(RateLimitPolicy::disabled())
         .build()?;
-    let mut bare_t = Vec::new();
-    let mut full_t = Vec::new();
+    let mut times: [Vec<f64>; 3] = Default::default();
     for _ in 0..5 {
         let t = Instant::now();
         for _ in 0..N {
             let r = bare.get(&url).bearer_auth(sim.token()).send().await?;
             std::hint::black_box(r.bytes().await?);
         }
-        bare_t.push(t.elapsed().as_secs_f64() / N as f64);
+        times[0].push(t.elapsed().as_secs_f64() / N as f64);
         let t = Instant::now();
         for _ in 0..N {
-            std::hint::black_box(
-                full.get_device_health()
-                    .device_id("80e26532-85d4-484c-b012-1c04f3d35f95")
-                    .send()
-                    .await?,
-            );
+            let health = generated.get_device_health().device_id(DEVICE).send();
+            std::hint::black_box(health.await?);
         }
-        full_t.push(t.elapsed().as_secs_f64() / N as f64);
+        times[1].push(t.elapsed().as_secs_f64() / N as f64);
+        let t = Instant::now();
+        for _ in 0..N {
+            std::hint::black_box(full.get_device_health().device_id(DEVICE).send().await?);
+        }
+        times[2].push(t.elapsed().as_secs_f64() / N as f64);
     }
-    let (bare_s, full_s) = (median(bare_t), median(full_t));
+    let [bare_s, generated_s, full_s] = times.map(median);
     println!("| client | per request | ratio |");
     println!("|---|---:|---:|");
-    println!(
-        "| bare reqwest GET + read body | {:.1} µs | 1.00 |",
-        bare_s * 1e6
-    );
-    println!(
-        "| full stack (hooks, limiter lookup, retry policy, tracing off, typed decode) | {:.1} µs | {:.2} |",
-        full_s * 1e6,
-        full_s / bare_s
-    );
+    for (label, seconds) in [
+        ("bare reqwest GET + read body", bare_s),
+        (
+            "generated client alone (default hooks, no transport; typed decode)",
+            generated_s,
+        ),
+        (
+            "full stack (hooks, limiter lookup, retry policy, tracing off, typed decode)",
+            full_s,
+        ),
+    ] {
+        println!(
+            "| {label} | {:.1} µs | {:.2} |",
+            seconds * 1e6,
+            seconds / bare_s
+        );
+    }
     println!();
     Ok(())
 }
@@ -937,7 +984,6 @@ async fn snapshot_versus_sdk() -> Result<()> {
     println!(
         "## Snapshot versus the official SDK ({DEVICES} devices, {LOCATIONS} locations, rate limits on, median of {RUNS} interleaved runs after {WARM_UP} warm-up)\n"
     );
-    COUNTING.store(false, Ordering::Relaxed);
     let sim = Simulator::start(Home::generated(LOCATIONS, DEVICES, 1)?, Config::default()).await?;
     let c = client(&sim, RateLimitPolicy::default())?;
     // ⌈N/200⌉ device pages + locations + scenes + one room list per location.
@@ -1051,39 +1097,60 @@ async fn snapshot_versus_sdk() -> Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let only = std::env::args().nth(1);
-    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
+/// The sections, in the order a full run measures them.
+const SECTIONS: [&str; 7] = [
+    "economy", "limits", "decode", "overhead", "export", "events", "snapshot",
+];
+
+fn main() -> Result<()> {
+    let Some(only) = std::env::args().nth(1) else {
+        return every_section();
+    };
+    let wanted: Vec<&str> = only.split(',').collect();
+    if let Some(unknown) = wanted.iter().find(|w| !SECTIONS.contains(w)) {
+        anyhow::bail!(
+            "no section {unknown:?}; the sections are {}",
+            SECTIONS.join(", ")
+        );
+    }
+    tokio::runtime::Runtime::new()?.block_on(sections(&wanted))
+}
+
+/// Every section, each in a process of its own: a section that ends with a
+/// large heap freed (the event stream's) leaves glibc's allocator
+/// fragmented, and the next section in the same process would spend most of
+/// its time in `malloc` (measured: the snapshot 4x slower after the event
+/// stream than alone).
+fn every_section() -> Result<()> {
     println!("# smartthings-rs benchmarks\n");
-    if run("economy") {
-        print_load();
-        request_economy().await?;
+    let exe = std::env::current_exe()?;
+    for section in SECTIONS {
+        // Flushed first: the child writes to the same stdout.
+        std::io::Write::flush(&mut std::io::stdout())?;
+        let status = std::process::Command::new(&exe).arg(section).status()?;
+        anyhow::ensure!(status.success(), "the {section} section failed ({status})");
     }
-    if run("limits") {
-        print_load();
-        wall_time_under_limits().await?;
+    Ok(())
+}
+
+/// The named sections, in this process, in the order of [`SECTIONS`].
+async fn sections(wanted: &[&str]) -> Result<()> {
+    let measures_memory = |section: &&str| matches!(*section, "decode" | "events");
+    if !wanted.iter().any(measures_memory) {
+        COUNTING.store(false, Ordering::Relaxed);
     }
-    if run("decode") {
+    for section in SECTIONS.into_iter().filter(|s| wanted.contains(s)) {
         print_load();
-        decode_throughput().await?;
-    }
-    if run("overhead") {
-        print_load();
-        per_request_overhead().await?;
-    }
-    if run("export") {
-        print_load();
-        export_to_files().await?;
-    }
-    if run("events") {
-        print_load();
-        event_stream().await?;
-    }
-    // Last: it turns the allocation counting off for good.
-    if run("snapshot") {
-        print_load();
-        snapshot_versus_sdk().await?;
+        match section {
+            "economy" => request_economy().await?,
+            "limits" => wall_time_under_limits().await?,
+            "decode" => decode_throughput().await?,
+            "overhead" => per_request_overhead().await?,
+            "export" => export_to_files().await?,
+            "events" => event_stream().await?,
+            "snapshot" => snapshot_versus_sdk().await?,
+            _ => unreachable!("checked against SECTIONS"),
+        }
     }
     Ok(())
 }
