@@ -17,8 +17,7 @@ use smartthings_ext::SmartThings;
 use crate::tables::{self, stamp};
 use crate::{Context, ExportOptions, LoadSummary, Writer};
 
-/// Events per history request (the server's default is 20: one request in
-/// ten is enough).
+/// Events per history request: ten times the server's default of 20.
 const PAGE: u64 = 200;
 
 /// Events written at once (one transaction, or one part file) before the
@@ -42,7 +41,10 @@ pub(crate) async fn run(
     let cursors = writer.history_cursors()?;
     // Strictly after the last millisecond before `since`: every event of
     // `since` itself and later. The server wants a hash beside an epoch;
-    // the largest passes every event of that millisecond.
+    // the largest passes every event of that millisecond. This assumes the
+    // server orders events by (epoch, hash), as the simulator does, and
+    // accepts a hash that names no event: core-sdk's types say no more than
+    // that both are numbers, and no real response has been recorded yet.
     let floor = (since.timestamp_millis() - 1, i64::MAX);
     let mut events = 0;
     for location in &context.snapshot.locations {

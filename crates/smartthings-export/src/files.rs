@@ -74,6 +74,15 @@ impl Format {
         .and_then(|()| {
             std::fs::rename(&partial, path)
                 .with_context(|| format!("cannot move {} into place", path.display()))
+        })
+        // The rename on disk before any file written after it: a history
+        // cursor must never survive a power cut that the part file it
+        // follows did not.
+        .and_then(|()| {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .with_context(|| format!("cannot sync {}", dir.display()))
         });
         if written.is_err() {
             let _ = std::fs::remove_file(&partial);

@@ -175,6 +175,23 @@ fn newest(sim: &Simulator) -> HashMap<String, (i64, i64)> {
 /// `n` level changes spread over every device, values never repeating.
 fn change_levels(sim: &Simulator, n: usize, first: usize) {
     let ids: Vec<String> = sim.with_home(|h| h.devices.keys().cloned().collect());
+    change_levels_of(sim, &ids, n, first);
+}
+
+/// `n` level changes spread over the devices of the home's first location.
+fn change_levels_in_first_location(sim: &Simulator, n: usize, first: usize) {
+    let ids: Vec<String> = sim.with_home(|h| {
+        let first_location = h.locations.keys().next().expect("a location");
+        h.devices
+            .iter()
+            .filter(|(_, d)| d.location_id() == first_location)
+            .map(|(id, _)| id.clone())
+            .collect()
+    });
+    change_levels_of(sim, &ids, n, first);
+}
+
+fn change_levels_of(sim: &Simulator, ids: &[String], n: usize, first: usize) {
     for i in 0..n {
         let id = &ids[i % ids.len()];
         assert!(sim.set_attribute(id, "main", "switchLevel", "level", json!(first + i)));
@@ -207,8 +224,10 @@ async fn the_history_is_appended_once_across_runs_in_every_destination() {
         let dir = tmp.path();
         let since = Utc::now() - chrono::Duration::days(7);
 
-        // More than a chunk of 5 000, over many pages of 200.
-        change_levels(&sim, 5_300, 0);
+        // More than a chunk of 5 000 in one location, over many pages of
+        // 200, and some in the other.
+        change_levels_in_first_location(&sim, 5_100, 0);
+        change_levels(&sim, 200, 5_100);
         assert_eq!(run(&c, target, dir, since).await, 5_300, "{target:?}");
         assert_eq!(
             sorted(target.events(dir)),

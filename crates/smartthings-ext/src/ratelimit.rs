@@ -23,9 +23,6 @@ pub enum Scope {
     Device,
 }
 
-/// The resolution of `x-ratelimit-reset` (milliseconds).
-const RESET_ROUNDING: Duration = Duration::from_millis(1);
-
 /// The longest window a limit may have (a day), so that every reset time
 /// stays representable.
 const MAX_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
@@ -308,10 +305,7 @@ impl Limiter {
             .and_then(|v| v.to_str().ok())
             .and_then(reset_millis)
         {
-            // Whole milliseconds, which a server may round down: the window
-            // can reset up to a millisecond after it says, and a request
-            // sent at the stated instant would meet the old window.
-            bucket.resets_at = Instant::now() + (reset + RESET_ROUNDING).min(bucket.window);
+            bucket.resets_at = Instant::now() + reset.min(bucket.window);
         }
     }
 

@@ -189,7 +189,8 @@ pub const MAX_SERVER_HINT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The server's own hint of when to retry, in the order SmartThings gives
 /// them: `Retry-After` (seconds or an HTTP date), `x-ratelimit-reset`
-/// (milliseconds until the window resets, seed 002), then "retry in N millis"
+/// (milliseconds until the window resets, seed 002; one is added, since a
+/// server may round down), then "retry in N millis"
 /// in the error body's details. A hint that is negative, not a number or
 /// not a date is ignored (the next one, or backoff, applies); one longer
 /// than [`MAX_SERVER_HINT`] is capped to it.
@@ -218,10 +219,14 @@ fn retry_after(value: &str) -> Option<Duration> {
     )
 }
 
-/// `x-ratelimit-reset`: milliseconds until the window resets.
+/// `x-ratelimit-reset`: milliseconds until the window resets, plus one.
+/// Whole milliseconds, which a server may round down: the window can reset
+/// up to a millisecond after it says, and a request sent at the stated
+/// instant (by the limiter or a retry after a 429) would meet the old one.
 pub(crate) fn reset_millis(value: &str) -> Option<Duration> {
+    const RESOLUTION: Duration = Duration::from_millis(1);
     let ms = value.trim().parse::<u64>().ok()?;
-    Some(Duration::from_millis(ms).min(MAX_SERVER_HINT))
+    Some((Duration::from_millis(ms) + RESOLUTION).min(MAX_SERVER_HINT))
 }
 
 /// Finds "retry in N millis" (any case) anywhere in an error body.
@@ -270,7 +275,8 @@ mod tests {
         );
         assert_eq!(
             retry_hint(&headers(&[("x-ratelimit-reset", "2500")]), body),
-            Some(Duration::from_millis(2500))
+            Some(Duration::from_millis(2501)),
+            "whole milliseconds, perhaps rounded down: one more"
         );
         assert_eq!(
             retry_hint(&HeaderMap::new(), body),
@@ -306,7 +312,7 @@ mod tests {
         );
         assert_eq!(
             capped(&[("retry-after", "-1"), ("x-ratelimit-reset", "2000")]),
-            Some(Duration::from_secs(2)),
+            Some(Duration::from_millis(2001)),
             "a garbage hint gives way to the next one"
         );
         assert_eq!(capped(&[("x-ratelimit-reset", "-3")]), None);

@@ -414,12 +414,16 @@ impl Simulator {
     /// change's time as its timestamp). For demos of history and backfill:
     /// call it before anything happens; `false`, doing nothing, once the
     /// history has entries. Deterministic for a given home and `seed`, but
-    /// for the times, which end now.
+    /// for the times, which end now. At most the history's bound of events
+    /// ([`MAX_HISTORY`]) are invented.
     pub fn invent_past(&self, window: std::time::Duration, events: usize, seed: u64) -> bool {
         // Ten years at most: a date before that is no demo.
         let window = chrono::Duration::from_std(window)
             .unwrap_or(chrono::Duration::MAX)
             .min(chrono::Duration::days(3650));
+        // More would be dropped at once; the bound also keeps the step
+        // arithmetic (in i32 steps) in range.
+        let events = events.min(MAX_HISTORY);
         self.sim.invent_past(window, events, seed)
     }
 

@@ -55,7 +55,10 @@ pub(super) fn instant(text: &str, now: DateTime<Utc>) -> Result<i64> {
         _ => None,
     }
     .ok_or_else(|| bad(text))?;
-    Ok((now - age).timestamp_millis())
+    // An age past the representable past (`100000000w`) is a bad argument,
+    // not a panic.
+    let at = now.checked_sub_signed(age).ok_or_else(|| bad(text))?;
+    Ok(at.timestamp_millis())
 }
 
 fn bad(text: &str) -> anyhow::Error {
@@ -157,7 +160,7 @@ mod tests {
         assert_eq!(at("30m"), now.timestamp_millis() - 30 * 60_000);
         assert_eq!(at("7d"), now.timestamp_millis() - 7 * 86_400_000);
         assert_eq!(at("2w"), now.timestamp_millis() - 14 * 86_400_000);
-        for wrong in ["", "7", "d", "7y", "-1d", "yesterday"] {
+        for wrong in ["", "7", "d", "7y", "-1d", "yesterday", "100000000w"] {
             let error = instant(wrong, now).unwrap_err();
             assert!(error.downcast_ref::<UsageError>().is_some(), "{wrong}");
         }
