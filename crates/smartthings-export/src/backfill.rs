@@ -37,7 +37,11 @@ pub(crate) async fn run(
     let Some(since) = options.events_since else {
         return Ok(());
     };
-    let before = client.metrics().requests;
+    summary.history_events = Some(0);
+    let mut progress = Progress {
+        summary,
+        counted: client.metrics().requests,
+    };
     let cursors = writer.history_cursors()?;
     // Strictly after the last millisecond before `since`: every event of
     // `since` itself and later. The server wants a hash beside an epoch;
@@ -46,7 +50,6 @@ pub(crate) async fn run(
     // accepts a hash that names no event: core-sdk's types say no more than
     // that both are numbers, and no real response has been recorded yet.
     let floor = (since.timestamp_millis() - 1, i64::MAX);
-    let mut events = 0;
     for location in &context.snapshot.locations {
         let Some(id) = location.location.location_id.as_deref() else {
             continue;
@@ -55,11 +58,31 @@ pub(crate) async fn run(
             Some(&cursor) if cursor > floor => cursor,
             _ => floor,
         };
-        events += location_history(client, writer, id, start, summary.load_id).await?;
+        location_history(client, writer, id, start, &mut progress).await?;
     }
-    summary.history_events = Some(events);
-    summary.requests += client.metrics().requests - before;
+    progress.count_requests(client);
     Ok(())
+}
+
+/// The summary kept current chunk by chunk, so that a run stopped midway
+/// (a follow's stop) still reports what it wrote and the requests it made.
+struct Progress<'a> {
+    summary: &'a mut LoadSummary,
+    /// The client's request count already added to the summary.
+    counted: u64,
+}
+
+impl Progress<'_> {
+    fn count_requests(&mut self, client: &SmartThings) {
+        let now = client.metrics().requests;
+        self.summary.requests += now - self.counted;
+        self.counted = now;
+    }
+
+    fn written(&mut self, client: &SmartThings, events: usize) {
+        *self.summary.history_events.get_or_insert(0) += events as u64;
+        self.count_requests(client);
+    }
 }
 
 /// One location's events after `start`, written chunk by chunk.
@@ -68,8 +91,9 @@ async fn location_history(
     writer: &mut Writer,
     location: &str,
     start: (i64, i64),
-    load_id: i64,
-) -> Result<u64> {
+    progress: &mut Progress<'_>,
+) -> Result<()> {
+    let load_id = progress.summary.load_id;
     let mut items = client
         .list_device_history()
         .location_id(vec![location.to_owned()])
@@ -80,7 +104,6 @@ async fn location_history(
         .items();
     let mut rows = Vec::new();
     let mut newest: Option<(i64, i64)> = None;
-    let mut written = 0;
     loop {
         let item = items.next().await;
         let ended = item.is_none();
@@ -108,11 +131,11 @@ async fn location_history(
             // Events without a cursor of their own leave it where it was.
             let cursor = newest.map(|(epoch, hash)| cursor_row(location, epoch, hash, load_id));
             writer.append_history(&rows, cursor.as_ref())?;
-            written += rows.len() as u64;
+            progress.written(client, rows.len());
             rows.clear();
         }
         if ended {
-            return Ok(written);
+            return Ok(());
         }
     }
 }

@@ -100,6 +100,7 @@ fn spawn_follow(
     destination: Destination,
     subscription: EventSubscription,
     options: FollowOptions,
+    export: ExportOptions,
 ) -> (
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<anyhow::Result<smartthings_export::FollowSummary>>,
@@ -110,15 +111,7 @@ fn spawn_follow(
         let stop = async {
             let _ = stop.await;
         };
-        follow(
-            &client,
-            &destination,
-            &ExportOptions::default(),
-            subscription,
-            options,
-            stop,
-        )
-        .await
+        follow(&client, &destination, &export, subscription, options, stop).await
     });
     (stopped, following)
 }
@@ -138,6 +131,7 @@ async fn follow_keeps_a_directory_equal_to_the_home_through_lost_events() {
             format.destination(&dir),
             EventSubscription::all_locations(),
             FollowOptions::default().batch_interval(Duration::from_millis(200)),
+            ExportOptions::default(),
         );
         until("the stream opening", || {
             sim.stream_stats().streams_active == 1
@@ -315,6 +309,7 @@ async fn a_following_directory_refuses_another_writer() {
         destination.clone(),
         EventSubscription::all_locations(),
         FollowOptions::default(),
+        ExportOptions::default(),
     );
     until("the stream opening", || {
         sim.stream_stats().streams_active == 1
@@ -365,6 +360,7 @@ async fn following_one_location_leaves_the_others_as_loaded() {
         format.destination(dir.path()),
         EventSubscription::location(location),
         FollowOptions::default().batch_interval(Duration::from_millis(100)),
+        ExportOptions::default(),
     );
     until("the stream opening", || {
         sim.stream_stats().streams_active == 1
@@ -437,6 +433,7 @@ async fn a_follow_that_cannot_connect_still_stops() {
         format.destination(dir.path()),
         EventSubscription::all_locations(),
         FollowOptions::default(),
+        ExportOptions::default(),
     );
     // Loaded, then trying to connect, again and again.
     let loads = format.file(dir.path(), "loads");
@@ -454,4 +451,62 @@ async fn a_follow_that_cannot_connect_still_stops() {
     assert_eq!((summary.changes, summary.batches), (0, 0), "{summary}");
     assert_eq!(summary.initial.stats.devices, 12);
     until("the sink deleted", || sim.stream_stats().sinks_active == 0).await;
+}
+
+/// A follow stopped while it reads the device history reports the events it
+/// wrote and the requests it made; their cursor is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_stopped_during_the_backfill_reports_what_it_wrote() {
+    // Slow history pages: the stop comes after the first chunk (5 000
+    // events, 25 pages) is written, while the last page is on its way.
+    let mut faults = smartthings_sim::FaultPlan::none();
+    let slow = smartthings_sim::FaultRates {
+        latency: Duration::from_millis(150),
+        ..smartthings_sim::FaultRates::default()
+    };
+    faults
+        .per_operation
+        .insert("listDeviceHistory".into(), slow);
+    let config = Config {
+        rate_limits: false,
+        faults,
+        ..Config::default()
+    };
+    let sim = Simulator::start(Home::generated(1, 40, 7).unwrap(), config)
+        .await
+        .unwrap();
+    let ids: Vec<String> = sim.with_home(|h| h.devices.keys().cloned().collect());
+    for i in 0..5_100 {
+        let id = &ids[i % ids.len()];
+        assert!(sim.set_attribute(id, "main", "switchLevel", "level", json!(i)));
+    }
+    let format = Format::JsonLines;
+    let dir = tempfile::tempdir().unwrap();
+    let since = chrono::Utc::now() - chrono::Duration::days(7);
+    let (stopped, following) = spawn_follow(
+        &sim,
+        format.destination(dir.path()),
+        EventSubscription::all_locations(),
+        FollowOptions::default(),
+        ExportOptions::default().events_since(since),
+    );
+    let cursors = format.file(dir.path(), "history_cursors");
+    until("the first chunk", || cursors.exists()).await;
+    let _ = stopped.send(());
+    let summary = following.await.unwrap().unwrap();
+    assert_eq!(summary.initial.history_events, Some(5_000), "{summary}");
+    assert_eq!(format.events(dir.path()).len(), 5_000);
+    let log = sim.log();
+    let load_requests = log
+        .iter()
+        .filter(|e| e.operation != "listDeviceHistory")
+        .count() as u64;
+    assert!(
+        summary.initial.requests >= load_requests + 25
+            && summary.initial.requests <= log.len() as u64,
+        "{} requests counted, {load_requests} for the load, {} served",
+        summary.initial.requests,
+        log.len()
+    );
+    assert_eq!(summary.changes, 0, "stopped before the stream");
 }
