@@ -1,9 +1,9 @@
 //! The call layer adds little to a request's future. A future's state is
-//! moved whole when it is boxed or awaited inside another, so every byte
-//! counts on every request: when `call` was an `async fn` around an
+//! moved whole when it is boxed or awaited inside another, so its size is
+//! copied on every request: when `call` was an `async fn` around an
 //! `async move` block, each layer held the generated call's future again
-//! (7 KB instead of 1.7 KB), and the full stack cost 10 to 20 µs more per
-//! loopback request than the generated client alone. Sizes, not timings.
+//! (7 KB instead of 1.7 KB; about 2 800 memcpy instructions a request).
+//! Sizes, not timings.
 
 use smartthings_ext::SmartThings;
 
