@@ -172,32 +172,6 @@ fn newest(sim: &Simulator) -> HashMap<String, (i64, i64)> {
     newest
 }
 
-/// `n` level changes spread over every device, values never repeating.
-fn change_levels(sim: &Simulator, n: usize, first: usize) {
-    let ids: Vec<String> = sim.with_home(|h| h.devices.keys().cloned().collect());
-    change_levels_of(sim, &ids, n, first);
-}
-
-/// `n` level changes spread over the devices of the home's first location.
-fn change_levels_in_first_location(sim: &Simulator, n: usize, first: usize) {
-    let ids: Vec<String> = sim.with_home(|h| {
-        let first_location = h.locations.keys().next().expect("a location");
-        h.devices
-            .iter()
-            .filter(|(_, d)| d.location_id() == first_location)
-            .map(|(id, _)| id.clone())
-            .collect()
-    });
-    change_levels_of(sim, &ids, n, first);
-}
-
-fn change_levels_of(sim: &Simulator, ids: &[String], n: usize, first: usize) {
-    for i in 0..n {
-        let id = &ids[i % ids.len()];
-        assert!(sim.set_attribute(id, "main", "switchLevel", "level", json!(first + i)));
-    }
-}
-
 async fn run(c: &SmartThings, target: Target, dir: &Path, since: DateTime<Utc>) -> u64 {
     let options = ExportOptions::default().events_since(since);
     let summary = export(c, &target.destination(dir), &options).await.unwrap();
@@ -226,8 +200,8 @@ async fn the_history_is_appended_once_across_runs_in_every_destination() {
 
         // More than a chunk of 5 000 in one location, over many pages of
         // 200, and some in the other.
-        change_levels_in_first_location(&sim, 5_100, 0);
-        change_levels(&sim, 200, 5_100);
+        support::change_levels_in_first_location(&sim, 5_100, 0);
+        support::change_levels(&sim, 200, 5_100);
         assert_eq!(run(&c, target, dir, since).await, 5_300, "{target:?}");
         assert_eq!(
             sorted(target.events(dir)),
@@ -237,7 +211,7 @@ async fn the_history_is_appended_once_across_runs_in_every_destination() {
         assert_eq!(target.cursors(dir), newest(&sim), "{target:?}");
 
         // A later run reads only what happened since.
-        change_levels(&sim, 250, 10_000);
+        support::change_levels(&sim, 250, 10_000);
         assert_eq!(run(&c, target, dir, since).await, 250, "{target:?}");
         assert_eq!(
             sorted(target.events(dir)),
@@ -257,11 +231,11 @@ async fn events_before_the_window_are_not_read() {
     for target in TARGETS {
         let (sim, c, tmp) = start(1, 10, 3).await;
         let dir = tmp.path();
-        change_levels(&sim, 30, 0);
+        support::change_levels(&sim, 30, 0);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let since = Utc::now();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        change_levels(&sim, 20, 100);
+        support::change_levels(&sim, 20, 100);
         assert_eq!(run(&c, target, dir, since).await, 20, "{target:?}");
         let expected = recorded(&sim, Some(since.timestamp_millis()));
         assert_eq!(expected.len(), 20);
@@ -274,15 +248,15 @@ async fn a_window_that_starts_after_the_cursor_skips_what_lies_between() {
     let (sim, c, tmp) = start(1, 10, 5).await;
     let dir = tmp.path();
     let target = Target::Directory(Format::JsonLines);
-    change_levels(&sim, 10, 0);
+    support::change_levels(&sim, 10, 0);
     let week = Utc::now() - chrono::Duration::days(7);
     assert_eq!(run(&c, target, dir, week).await, 10);
     // Ten more, then a window that starts after them: only the last five.
-    change_levels(&sim, 10, 100);
+    support::change_levels(&sim, 10, 100);
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let since = Utc::now();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    change_levels(&sim, 5, 200);
+    support::change_levels(&sim, 5, 200);
     assert_eq!(run(&c, target, dir, since).await, 5);
     let values: Vec<String> = target.events(dir).into_iter().map(|e| e.value).collect();
     let expected: Vec<String> = (0..10).chain(200..205).map(|n| n.to_string()).collect();
@@ -292,7 +266,7 @@ async fn a_window_that_starts_after_the_cursor_skips_what_lies_between() {
 #[tokio::test]
 async fn without_events_since_no_history_is_read() {
     let (sim, c, tmp) = start(1, 10, 9).await;
-    change_levels(&sim, 10, 0);
+    support::change_levels(&sim, 10, 0);
     let destination = Format::JsonLines.destination(tmp.path());
     let summary = export(&c, &destination, &ExportOptions::default())
         .await

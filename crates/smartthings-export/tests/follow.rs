@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use smartthings_export::{Destination, ExportOptions, FollowOptions, follow};
 use smartthings_ext::{EventSubscription, SmartThings};
-use smartthings_sim::{Activity, Config, Home, Simulator, StreamFault};
+use smartthings_sim::{Activity, Config, FaultPlan, FaultRates, Home, Simulator, StreamFault};
 
 mod formats;
+mod support;
 
 use formats::Format;
 
@@ -90,6 +91,17 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
     while !done() {
         assert!(Instant::now() < deadline, "{what} never happened");
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The simulator without rate limits, `operation` answered with `rates`.
+fn faulty(operation: &str, rates: FaultRates) -> Config {
+    let mut faults = FaultPlan::none();
+    faults.per_operation.insert(operation.into(), rates);
+    Config {
+        rate_limits: false,
+        faults,
+        ..Config::default()
     }
 }
 
@@ -414,17 +426,9 @@ async fn following_one_location_leaves_the_others_as_loaded() {
 /// goes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follow_that_cannot_connect_still_stops() {
-    let mut faults = smartthings_sim::FaultPlan::none();
-    let mut unreachable = smartthings_sim::FaultRates::default();
+    let mut unreachable = FaultRates::default();
     unreachable.set("server-error", 1.0).unwrap();
-    faults
-        .per_operation
-        .insert("streamEvents".into(), unreachable);
-    let config = Config {
-        rate_limits: false,
-        faults,
-        ..Config::default()
-    };
+    let config = faulty("streamEvents", unreachable);
     let sim = Simulator::start(Home::demo(), config).await.unwrap();
     let format = Format::JsonLines;
     let dir = tempfile::tempdir().unwrap();
@@ -459,27 +463,15 @@ async fn a_follow_that_cannot_connect_still_stops() {
 async fn a_follow_stopped_during_the_backfill_reports_what_it_wrote() {
     // Slow history pages: the stop comes after the first chunk (5 000
     // events, 25 pages) is written, while the last page is on its way.
-    let mut faults = smartthings_sim::FaultPlan::none();
-    let slow = smartthings_sim::FaultRates {
+    let slow = FaultRates {
         latency: Duration::from_millis(150),
-        ..smartthings_sim::FaultRates::default()
+        ..FaultRates::default()
     };
-    faults
-        .per_operation
-        .insert("listDeviceHistory".into(), slow);
-    let config = Config {
-        rate_limits: false,
-        faults,
-        ..Config::default()
-    };
+    let config = faulty("listDeviceHistory", slow);
     let sim = Simulator::start(Home::generated(1, 40, 7).unwrap(), config)
         .await
         .unwrap();
-    let ids: Vec<String> = sim.with_home(|h| h.devices.keys().cloned().collect());
-    for i in 0..5_100 {
-        let id = &ids[i % ids.len()];
-        assert!(sim.set_attribute(id, "main", "switchLevel", "level", json!(i)));
-    }
+    support::change_levels(&sim, 5_100, 0);
     let format = Format::JsonLines;
     let dir = tempfile::tempdir().unwrap();
     let since = chrono::Utc::now() - chrono::Duration::days(7);
