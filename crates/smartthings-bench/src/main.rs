@@ -3,6 +3,7 @@
 //! against the local simulator on loopback; see docs/benchmarks.md.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -11,30 +12,49 @@ use futures::StreamExt;
 use serde_json::Value;
 use smartthings_ext::{
     ChangeKind, DeviceQuery, DeviceStatus, Event, EventSubscription, LiveHome, LiveOptions, Origin,
-    RateLimitPolicy, RetryPolicy, SmartThings, collect_all,
+    RateLimitPolicy, RetryPolicy, SmartThings, SnapshotOptions, collect_all,
 };
 use smartthings_sim::{Activity, Config, Home, Simulator, StreamFault};
 
-/// Counts live and peak heap bytes, for the decode benchmarks' memory figure.
+/// Counts heap bytes: the live heap of the whole process for the event
+/// stream's memory figure, and the peak of one call on one thread for the
+/// decode figures ([`peak_during`]).
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-/// Whether allocations are counted: only in a process that runs a section
-/// measuring memory (see [`sections`]). Elsewhere two shared atomics per
-/// allocation, contended by the simulator and the client threads, would tax
-/// the Rust side of a comparison, and the more so the more it allocates.
-/// Turned off once, before any section, never on again: a block allocated
-/// uncounted and freed counted would make `LIVE` wrap.
+/// Whether every allocation of the process is counted in `LIVE`: only in a
+/// process that runs the event stream's section (see [`sections`]).
+/// Elsewhere two shared atomics per allocation, contended by the simulator
+/// and the client threads, would tax the Rust side of a comparison, and the
+/// more so the more it allocates. Turned off once, before any section,
+/// never on again: a block allocated uncounted and freed counted would make
+/// `LIVE` wrap.
 static COUNTING: AtomicBool = AtomicBool::new(true);
+
+thread_local! {
+    /// This thread's heap growth and its peak since [`peak_during`] began,
+    /// while it runs: per thread and only then, so that the timed decode
+    /// runs pay one thread-local read per allocation, not two atomics.
+    static WINDOW: Cell<Option<(isize, isize)>> = const { Cell::new(None) };
+}
+
+fn window(delta: isize) {
+    let _ = WINDOW.try_with(|w| {
+        if let Some((live, peak)) = w.get() {
+            w.set(Some((live + delta, peak.max(live + delta))));
+        }
+    });
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded to the system allocator with the same layout.
         let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() && COUNTING.load(Ordering::Relaxed) {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
+        if !ptr.is_null() {
+            if COUNTING.load(Ordering::Relaxed) {
+                LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+            }
+            window(layout.size() as isize);
         }
         ptr
     }
@@ -45,18 +65,19 @@ unsafe impl GlobalAlloc for Counting {
         if COUNTING.load(Ordering::Relaxed) {
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         }
+        window(-(layout.size() as isize));
     }
 }
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// Peak heap growth while `f` runs, in bytes.
+/// Peak heap growth on this thread while `f` runs, in bytes.
 fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    WINDOW.set(Some((0, 0)));
     let out = f();
-    (out, PEAK.load(Ordering::Relaxed).saturating_sub(base))
+    let peak = WINDOW.take().map_or(0, |(_, peak)| peak);
+    (out, peak.max(0) as usize)
 }
 
 fn median(mut samples: Vec<f64>) -> f64 {
@@ -434,45 +455,62 @@ async fn decode_throughput() -> Result<()> {
     fn rate(bytes: usize, seconds: f64) -> f64 {
         bytes as f64 / seconds / 1e6
     }
+    /// A decoded body, whatever its type: held by [`run`] until the next
+    /// one is decoded.
+    type Decoded = Box<dyn std::any::Any>;
     /// Calls of `f` that last about 20 ms.
-    fn calls_per_run(f: &dyn Fn() -> usize) -> usize {
+    fn calls_per_run(f: &dyn Fn() -> Decoded) -> usize {
         let t = Instant::now();
         std::hint::black_box(f());
         let once = t.elapsed().as_secs_f64().max(1e-7);
         ((0.02 / once) as usize).clamp(1, 10_000)
     }
-    /// Seconds per call of `f`, over `n` calls.
-    fn run(f: &dyn Fn() -> usize, n: usize) -> f64 {
+    /// Seconds per call of `f`, over `n` calls. Each result is held until
+    /// the next is decoded, as a client replacing its previous page holds
+    /// it (and as Node's loop leaves it to the garbage collector): freed
+    /// at once, a megabyte of small blocks makes glibc give the heap back
+    /// to the kernel, and every decode then pays its page faults again
+    /// (measured: up to a third of the time, varying with what ran before).
+    fn run(f: &dyn Fn() -> Decoded, n: usize) -> f64 {
+        let mut held = f();
         let t = Instant::now();
         for _ in 0..n {
-            std::hint::black_box(f());
+            held = std::hint::black_box(f());
         }
-        t.elapsed().as_secs_f64() / n as f64
+        let seconds = t.elapsed().as_secs_f64() / n as f64;
+        drop(held);
+        seconds
     }
+    // As the client decodes every body (`smartthings::decode_body`).
     fn decode_page(bytes: &[u8]) -> Option<smartthings::types::ListDevicesResponse> {
-        serde_json::from_slice(bytes).ok()
+        smartthings::decode_body(bytes).ok()
     }
     fn decode_status(bytes: &[u8]) -> Option<DeviceStatus> {
-        serde_json::from_slice(bytes).ok()
+        smartthings::decode_body(bytes).ok()
     }
     for (label, bytes) in &payloads {
         let head: Value = serde_json::from_slice(bytes)?;
-        let (kind, typed): (&str, &dyn Fn() -> usize) = if head.get("items").is_some() {
-            ("ListDevicesResponse", &|| {
-                decode_page(bytes).map_or(0, |p| {
-                    p.items.map_or(0, |items| {
-                        items.iter().filter(|d| d.valid().is_some()).count()
-                    })
-                })
-            })
-        } else if head.get("components").is_some() {
-            ("DeviceStatus", &|| {
-                decode_status(bytes).map_or(0, |s| s.attributes().count())
-            })
-        } else {
-            println!("| {label} | | neither a device page nor a status: skipped | | | | | | |");
+        let (kind, typed, decodes): (&str, &dyn Fn() -> Decoded, bool) =
+            if head.get("items").is_some() {
+                let decodes = decode_page(bytes)
+                    .and_then(|p| p.items)
+                    .is_some_and(|items| items.iter().any(|d| d.valid().is_some()));
+                (
+                    "ListDevicesResponse",
+                    &|| Box::new(decode_page(bytes)),
+                    decodes,
+                )
+            } else if head.get("components").is_some() {
+                let decodes = decode_status(bytes).is_some();
+                ("DeviceStatus", &|| Box::new(decode_status(bytes)), decodes)
+            } else {
+                println!("| {label} | | neither a device page nor a status: skipped | | | | | | |");
+                continue;
+            };
+        if !decodes {
+            println!("| {label} | | {kind}: does not decode, skipped | | | | | | |");
             continue;
-        };
+        }
         drop(head);
         // Peak heap while decoding, the decoded value still held.
         let peak = if kind == "DeviceStatus" {
@@ -480,7 +518,7 @@ async fn decode_throughput() -> Result<()> {
         } else {
             peak_during(|| decode_page(bytes)).1
         };
-        let value = || serde_json::from_slice::<Value>(bytes).map_or(0, |v| v.is_object() as usize);
+        let value = || -> Decoded { Box::new(serde_json::from_slice::<Value>(bytes).ok()) };
         let n = calls_per_run(typed);
         let mut node_parse = node.then(|| NodeParse::start(bytes)).flatten();
         // Warm up, then 15 runs of each, interleaved.
@@ -1011,23 +1049,33 @@ async fn snapshot_versus_sdk() -> Result<()> {
         .collect();
     let (mut ours, mut theirs, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     let (mut our_requests, mut their_requests) = (Vec::new(), Vec::new());
+    let (mut by_location, mut by_location_requests) = (Vec::new(), Vec::new());
+    let options = [
+        SnapshotOptions::default(),
+        SnapshotOptions::default().devices_by_location(true),
+    ];
     for run in 0..WARM_UP + RUNS {
         let measured = run >= WARM_UP;
-        let before = sim.stats().requests;
-        let started = Instant::now();
-        let snapshot = c.snapshot().await?;
-        let elapsed = started.elapsed().as_secs_f64() * 1e3;
-        anyhow::ensure!(snapshot.devices.len() == DEVICES && snapshot.status_fallbacks == 0);
-        // The server's count, which must agree with the client's own.
-        let served = sim.stats().requests - before;
-        anyhow::ensure!(
-            served == snapshot.requests,
-            "{served} served, {} counted",
-            snapshot.requests
-        );
-        if measured {
-            ours.push(elapsed);
-            our_requests.push(served);
+        for (options, times, requests) in [
+            (&options[0], &mut ours, &mut our_requests),
+            (&options[1], &mut by_location, &mut by_location_requests),
+        ] {
+            let before = sim.stats().requests;
+            let started = Instant::now();
+            let snapshot = c.snapshot_with(options.clone()).await?;
+            let elapsed = started.elapsed().as_secs_f64() * 1e3;
+            anyhow::ensure!(snapshot.devices.len() == DEVICES && snapshot.status_fallbacks == 0);
+            // The server's count, which must agree with the client's own.
+            let served = sim.stats().requests - before;
+            anyhow::ensure!(
+                served == snapshot.requests,
+                "{served} served, {} counted",
+                snapshot.requests
+            );
+            if measured {
+                times.push(elapsed);
+                requests.push(served);
+            }
         }
         if let Some(node) = &mut node {
             let before = sim.stats().requests;
@@ -1074,6 +1122,13 @@ async fn snapshot_versus_sdk() -> Result<()> {
         count(&our_requests),
         spread(&ours),
         ratio(our_median),
+    );
+    let by_location_median = median(by_location.clone());
+    println!(
+        "| smartthings-rs `snapshot_with(devices_by_location)`: the {LOCATIONS} locations' device lists at once | {} | {bound} | {by_location_median:.1} ms | {} | {} |",
+        count(&by_location_requests),
+        spread(&by_location),
+        ratio(by_location_median),
     );
     if let (Some(node), Some(sdk)) = (&node, sdk_median) {
         println!(
@@ -1135,8 +1190,7 @@ fn every_section() -> Result<()> {
 
 /// The named sections, in this process, in the order of [`SECTIONS`].
 async fn sections(wanted: &[&str]) -> Result<()> {
-    let measures_memory = |section: &&str| matches!(*section, "decode" | "events");
-    if !wanted.iter().any(measures_memory) {
+    if !wanted.contains(&"events") {
         COUNTING.store(false, Ordering::Relaxed);
     }
     for section in SECTIONS.into_iter().filter(|s| wanted.contains(s)) {

@@ -504,8 +504,11 @@ fn raw(v: &impl serde::Serialize) -> Value {
 }
 
 fn timestamp(raw: Option<&Value>) -> Value {
-    raw.and_then(smartthings_ext::parse_timestamp)
-        .map_or(Value::Null, |t| json!(stamp(t.to_utc())))
+    time(raw.and_then(smartthings_ext::parse_timestamp))
+}
+
+fn time(t: Option<chrono::DateTime<chrono::FixedOffset>>) -> Value {
+    t.map_or(Value::Null, |t| json!(stamp(t.to_utc())))
 }
 
 fn device_rows(d: &DeviceSnapshot, out: &mut Rows) {
@@ -556,7 +559,7 @@ fn device_rows(d: &DeviceSnapshot, out: &mut Rows) {
                 "value_boolean": value.as_bool(),
                 "unit": state.unit,
                 "data_json": state.data.as_ref().map(|d| d.to_string()),
-                "timestamp": timestamp(state.raw_timestamp.as_ref()),
+                "timestamp": time(state.timestamp()),
             }),
         );
     }

@@ -2,8 +2,7 @@
 //! health a device list embeds (`includeStatus=true`, `includeHealth=true`),
 //! in the same model the status and health operations return.
 
-use indexmap::IndexMap;
-use smartthings::status::{ComponentStatus, DeviceStatus};
+use smartthings::status::{ComponentStatus, DeviceStatus, NameMap};
 use smartthings::types::{Device, DeviceHealth};
 
 /// The embedded status and health of a listed device.
@@ -30,19 +29,19 @@ pub trait DeviceExt {
 impl DeviceExt for Device {
     fn embedded_status(&self) -> Option<DeviceStatus> {
         let mut any = false;
-        let mut components = IndexMap::new();
+        let mut components = NameMap::new();
         for component in self.components.as_deref().unwrap_or_default() {
-            let Some(id) = component.id.clone() else {
+            let Some(id) = &component.id else {
                 continue;
             };
-            let mut capabilities = IndexMap::new();
+            let mut capabilities = NameMap::new();
             for capability in component.capabilities.as_deref().unwrap_or_default() {
                 if let (Some(cap_id), Some(status)) = (&capability.id, &capability.status) {
                     any = true;
-                    capabilities.insert(cap_id.clone(), status.clone());
+                    capabilities.insert(cap_id.as_str(), status.clone());
                 }
             }
-            components.insert(id, ComponentStatus(capabilities));
+            components.insert(id.as_str(), ComponentStatus(capabilities));
         }
         any.then(|| DeviceStatus {
             components,

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use serde_json::Value;
-use smartthings::status::{Attribute, CapabilityStatus, ComponentStatus};
+use smartthings::status::{Attribute, CapabilityStatus, ComponentStatus, Name, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::client::SmartThings;
@@ -456,14 +456,11 @@ impl Keeper {
         let slot = device
             .status
             .components
-            .entry(component.to_owned())
-            .or_insert_with(|| ComponentStatus(Default::default()))
+            .get_or_insert_with(component, ComponentStatus::default)
             .0
-            .entry(capability.to_owned())
-            .or_insert_with(|| CapabilityStatus(Default::default()))
+            .get_or_insert_with(capability, CapabilityStatus::default)
             .0
-            .entry(attribute.to_owned())
-            .or_default();
+            .get_or_insert_with(attribute, Attribute::default);
         if let (Some(known), Some(time)) = (attribute_ms(slot), event.event_time)
             && time < known
         {
@@ -471,15 +468,11 @@ impl Keeper {
             return Vec::new();
         }
         let previous = slot.value.clone();
-        if let Some(time) = event.event_time
-            && let Some(stamp) = chrono::DateTime::from_timestamp_millis(time)
-        {
-            slot.raw_timestamp = Some(Value::String(
-                stamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            ));
+        if let Some(stamp) = event.event_time.and_then(Timestamp::from_millis) {
+            slot.raw_timestamp = Some(stamp);
         }
         if event.unit.is_some() {
-            slot.unit = event.unit.clone();
+            slot.unit = event.unit.as_deref().map(Name::from);
         }
         if previous.as_ref() == Some(&event.value) {
             return Vec::new();
@@ -664,14 +657,11 @@ fn merge(known: &mut Devices, fresh: Devices) -> Vec<Change> {
                     let slot = old
                         .status
                         .components
-                        .entry(component.clone())
-                        .or_insert_with(|| ComponentStatus(Default::default()))
+                        .get_or_insert_with(&component, ComponentStatus::default)
                         .0
-                        .entry(capability.clone())
-                        .or_insert_with(|| CapabilityStatus(Default::default()))
+                        .get_or_insert_with(&capability, CapabilityStatus::default)
                         .0
-                        .entry(name.clone())
-                        .or_default();
+                        .get_or_insert_with(&name, Attribute::default);
                     if let (Some(ours), Some(theirs)) =
                         (attribute_ms(slot), attribute_ms(&attribute))
                         && ours > theirs
@@ -681,16 +671,16 @@ fn merge(known: &mut Devices, fresh: Devices) -> Vec<Change> {
                     let previous = slot.value.clone();
                     let differs = previous != attribute.value;
                     let at = attribute_ms(&attribute);
-                    let unit = attribute.unit.clone();
+                    let unit = attribute.unit.as_ref().map(Name::to_string);
                     let value = attribute.value.clone();
                     *slot = attribute;
                     if differs {
                         changes.push(change(
                             &id,
                             ChangeKind::Attribute {
-                                component: component.clone(),
-                                capability: capability.clone(),
-                                attribute: name,
+                                component: component.to_string(),
+                                capability: capability.to_string(),
+                                attribute: name.to_string(),
                                 value: value.unwrap_or(Value::Null),
                                 previous,
                                 unit,

@@ -341,7 +341,8 @@ impl SmartThings {
         match result {
             Ok(body) if record.error_body.is_none() && record.local.is_none() => {
                 let body: &[u8] = if body.is_empty() { b"null" } else { &body };
-                serde_json::from_slice(body).map_err(|e| failed(record, || Error::decode(body, e)))
+                smartthings::decode_body(body)
+                    .map_err(|e| failed(record, || Error::decode(body, e)))
             }
             Ok(_) => Err(failed(record, || {
                 Error::new(ErrorKind::Http, "the server refused the request")

@@ -70,6 +70,16 @@ struct ListedDevices {
     invalid: Vec<InvalidItem>,
 }
 
+impl ListedDevices {
+    /// Both lists, this one's devices first.
+    fn append(mut self, other: ListedDevices) -> ListedDevices {
+        self.embedded.extend(other.embedded);
+        self.missing.extend(other.missing);
+        self.invalid.extend(other.invalid);
+        self
+    }
+}
+
 /// How a snapshot is taken.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -78,6 +88,9 @@ pub struct SnapshotOptions {
     pub concurrency: usize,
     /// Called after each step with (done, total) devices, for progress bars.
     pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+    /// List the devices location by location, at once; see
+    /// [`SnapshotOptions::devices_by_location`].
+    pub devices_by_location: bool,
 }
 
 impl Default for SnapshotOptions {
@@ -85,6 +98,7 @@ impl Default for SnapshotOptions {
         Self {
             concurrency: 8,
             progress: None,
+            devices_by_location: false,
         }
     }
 }
@@ -93,6 +107,21 @@ impl SnapshotOptions {
     /// Per-device requests in flight at once.
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// List the devices of each location on its own, up to `concurrency`
+    /// locations at once, rather than in one list whose pages can only be
+    /// fetched one after the other (each page's link leads to the next).
+    ///
+    /// Faster in a home of several locations (the server builds their pages
+    /// side by side), at a cost in requests: one more for each location
+    /// whose devices do not fill their last page, so the snapshot stays at
+    /// the lower bound only when at most one location has a partial page.
+    /// Only devices of the locations the location list shows are listed; a
+    /// token that lists no location falls back to the one list.
+    pub fn devices_by_location(mut self, by_location: bool) -> Self {
+        self.devices_by_location = by_location;
         self
     }
 
@@ -107,6 +136,7 @@ impl std::fmt::Debug for SnapshotOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SnapshotOptions")
             .field("concurrency", &self.concurrency)
+            .field("devices_by_location", &self.devices_by_location)
             .finish_non_exhaustive()
     }
 }
@@ -132,9 +162,12 @@ impl SmartThings {
     pub async fn snapshot_with(&self, options: SnapshotOptions) -> Result<Snapshot, Error> {
         let before = self.metrics().requests;
         let concurrency = options.concurrency.max(1);
+        let by_location = options.devices_by_location;
+        let everything = || DeviceQuery::all().with_status_and_health();
         // The device pages follow each other's next links, so they are the
-        // long pole: the room lists go out as soon as the location list is
-        // in, while the pages are still coming, not after them.
+        // long pole: the room lists (and, by location, the device lists) go
+        // out as soon as the location list is in, while the pages of the
+        // one list are still coming, not after them.
         let locations_with_rooms = async {
             let locations = collect_all(self.locations()).await?;
             // Owned ids: a future borrowing the list through a closure
@@ -144,18 +177,43 @@ impl SmartThings {
                 .iter()
                 .map(|location| location.location_id.clone().unwrap_or_default())
                 .collect();
-            let rooms: Vec<Listing<Room>> = stream::iter(ids)
+            let rooms = stream::iter(ids.clone())
                 .map(|id| async move { collect_all(self.rooms(&id)).await })
                 .buffered(concurrency)
-                .try_collect()
-                .await?;
-            Ok::<_, Error>((locations, rooms))
+                .try_collect::<Vec<Listing<Room>>>();
+            let devices = async {
+                if !by_location {
+                    return Ok(None);
+                }
+                if ids.is_empty() {
+                    return self.listed_devices(everything()).await.map(Some);
+                }
+                let lists: Vec<ListedDevices> = stream::iter(ids.clone())
+                    .map(|id| self.listed_devices(everything().location(id)))
+                    .buffered(concurrency)
+                    .try_collect()
+                    .await?;
+                Ok(Some(
+                    lists
+                        .into_iter()
+                        .fold(ListedDevices::default(), ListedDevices::append),
+                ))
+            };
+            let (rooms, devices) = futures::try_join!(rooms, devices)?;
+            Ok::<_, Error>((locations, rooms, devices))
         };
-        let ((locations, rooms), scenes, listed) = futures::try_join!(
+        let one_list = async {
+            if by_location {
+                return Ok(None);
+            }
+            self.listed_devices(everything()).await.map(Some)
+        };
+        let ((locations, rooms, by_location), scenes, one_list) = futures::try_join!(
             locations_with_rooms,
             collect_all(self.scenes(None)),
-            self.listed_devices(),
+            one_list,
         )?;
+        let listed = by_location.or(one_list).unwrap_or_default();
         let mut invalid = [locations.invalid, scenes.invalid, listed.invalid].concat();
         let mut scenes_by_location: HashMap<String, Vec<Scene>> = HashMap::new();
         for scene in scenes.items {
@@ -219,21 +277,19 @@ impl SmartThings {
         })
     }
 
-    /// Every device with status and health, split into those whose status
-    /// the list embedded and those it did not.
+    /// Every device `query` lists, with status and health, split into
+    /// those whose status the list embedded and those it did not.
     ///
     /// Each page's devices are turned into snapshots while the next page is
     /// already requested: `ready_chunks` hands over what the list has
     /// buffered only once it has polled for more, which sends the next
     /// page's request, so the server builds that page while this converts
     /// (cloning every status takes a few milliseconds per 1000 devices).
-    async fn listed_devices(&self) -> Result<ListedDevices, Error> {
+    async fn listed_devices(&self, query: DeviceQuery) -> Result<ListedDevices, Error> {
         // Larger than any page (at most 200 items), so that a chunk ends
         // where the list has to wait for the server, not at a page's end.
         const CHUNK: usize = 256;
-        let mut pages = self
-            .devices(DeviceQuery::all().with_status_and_health())
-            .ready_chunks(CHUNK);
+        let mut pages = self.devices(query).ready_chunks(CHUNK);
         let mut listed = ListedDevices::default();
         while let Some(chunk) = pages.next().await {
             for item in chunk {

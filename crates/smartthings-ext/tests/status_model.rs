@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use smartthings_ext::{
     CapabilityStatus, Command, ComponentStatus, DeviceExt, DeviceStatus, ErrorKind, HealthState,
-    Known, LockState,
+    Known, LockState, SnapshotOptions,
 };
 use support::client;
 
@@ -461,6 +461,13 @@ async fn an_epoch_millisecond_timestamp_decodes_alike_in_a_list_and_in_the_statu
     let home = c.snapshot().await.unwrap();
     assert!(home.invalid.is_empty(), "{:?}", home.invalid);
     assert_eq!(home.devices.len(), 1);
+    // No location listed: listing by location falls back to the one list.
+    let by_location = c
+        .snapshot_with(SnapshotOptions::default().devices_by_location(true))
+        .await
+        .unwrap();
+    assert_eq!(by_location.devices.len(), 1);
+    assert_eq!(by_location.devices[0].status, home.devices[0].status);
     let listed = home.devices[0].status.main().unwrap();
     let fetched = c.get_device_status().device_id("d1").send().await.unwrap();
     let fetched = fetched.main().unwrap();

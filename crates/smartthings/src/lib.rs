@@ -21,7 +21,7 @@ mod support;
 
 pub use generated::*;
 pub use hooks::{Hooks, Transport, TransportFuture, encode_path};
-pub use support::{Boxed, InvalidItem, Lenient, LenientItems, OpenEnum};
+pub use support::{Boxed, DecodeBody, InvalidItem, Lenient, LenientItems, OpenEnum, decode_body};
 
 /// The production base URL (seed 001 `servers`, seed 002).
 pub const DEFAULT_BASE_URL: &str = "https://api.smartthings.com/v1";

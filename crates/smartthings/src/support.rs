@@ -2,6 +2,7 @@
 //! survives what the live API really sends (see `xtask/src/normalize.rs`).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
@@ -228,11 +229,133 @@ impl<T> Lenient<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if DIRECT_ITEMS.get() {
+            // One pass, straight into `T`: whoever turned this on decodes
+            // the body again item by item should any item fail.
+            return T::deserialize(deserializer).map(Self::Valid);
+        }
         // serde_json answers this name with the item's exact text (borrowed
         // from the input when it can be), the protocol of
         // `serde_json::value::RawValue`; any other deserializer hands over
         // the item itself (`visit_newtype_struct`).
         deserializer.deserialize_newtype_struct(RAW_VALUE_TOKEN, LenientVisitor(PhantomData))
+    }
+}
+
+thread_local! {
+    /// Whether list items decode straight into their types (one pass, an
+    /// odd item fails the body) rather than each from its own text (two
+    /// passes, an odd item is kept raw). On only inside [`decode_body`] and
+    /// [`DecodeBody`], which decode again with it off when the first pass
+    /// fails.
+    static DIRECT_ITEMS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Sets [`DIRECT_ITEMS`] for its lifetime and restores it after, on a
+/// panic too.
+struct ItemMode(bool);
+
+impl ItemMode {
+    fn set(direct: bool) -> Self {
+        Self(DIRECT_ITEMS.replace(direct))
+    }
+}
+
+impl Drop for ItemMode {
+    fn drop(&mut self) {
+        DIRECT_ITEMS.set(self.0);
+    }
+}
+
+/// Decode a response body with lenient list items at the cost of a strict
+/// decode: one pass straight into the types, which is every body whose
+/// items all decode; only when that fails, a second pass that isolates
+/// each item (see [`Lenient`]), so one odd item still never fails a page.
+///
+/// ```
+/// use smartthings::{LenientItems, decode_body};
+/// use smartthings::types::ListRoomsResponse;
+///
+/// let page: ListRoomsResponse =
+///     decode_body(br#"{"items": [{"name": "Kitchen"}, {"name": 42}]}"#).unwrap();
+/// assert_eq!(page.items.unwrap().valid().count(), 1);
+/// ```
+pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    let direct = {
+        let _direct = ItemMode::set(true);
+        from_bytes(body)
+    };
+    direct.or_else(|_| decode_carefully(body))
+}
+
+fn decode_carefully<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    let _careful = ItemMode::set(false);
+    from_bytes(body)
+}
+
+/// `serde_json::from_slice`, with the UTF-8 check done once for the whole
+/// body rather than string by string (a page is thousands of short
+/// strings); a body that is not UTF-8 gets `from_slice`'s own error.
+fn from_bytes<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A generated operation's call whose body decodes as [`decode_body`]
+    /// does: the generated client decodes it in one pass while this future
+    /// polls it, and on a decode failure the body it returns is decoded
+    /// again item by item. Resolves to the body alone, since the second
+    /// pass has no response to wrap it in.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct DecodeBody<F> {
+        #[pin]
+        send: F,
+    }
+}
+
+impl<F> DecodeBody<F> {
+    /// Wrap a generated call (a builder's `send()`).
+    pub fn new(send: F) -> Self {
+        Self { send }
+    }
+}
+
+impl<F, T, E> std::future::Future for DecodeBody<F>
+where
+    F: std::future::Future<Output = Result<crate::ResponseValue<T>, crate::Error<E>>>,
+    T: DeserializeOwned,
+{
+    type Output = Result<T, crate::Error<E>>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        // The generated client reads and decodes the body within one poll.
+        let polled = {
+            let _direct = ItemMode::set(true);
+            self.project().send.poll(cx)
+        };
+        polled.map(decoded_again_on_failure)
+    }
+}
+
+#[allow(
+    clippy::result_large_err,
+    reason = "the generated client's error, passed on as the generated call returns it"
+)]
+fn decoded_again_on_failure<T: DeserializeOwned, E>(
+    result: Result<crate::ResponseValue<T>, crate::Error<E>>,
+) -> Result<T, crate::Error<E>> {
+    match result {
+        Ok(response) => Ok(response.into_inner()),
+        Err(crate::Error::InvalidResponsePayload(body, _)) => {
+            decode_carefully(&body).map_err(|e| crate::Error::InvalidResponsePayload(body, e))
+        }
+        Err(other) => Err(other),
     }
 }
 
@@ -386,6 +509,59 @@ mod tests {
         }
         assert_eq!(direct, value);
         assert_eq!(direct, buffered);
+    }
+
+    #[test]
+    fn a_body_decodes_in_one_pass_or_again_item_by_item_with_the_same_result() {
+        use crate::types::ListRoomsResponse;
+        let careful = |text: &str| serde_json::from_str::<ListRoomsResponse>(text).unwrap();
+        for text in [
+            r#"{"items": [{"name": "Kitchen"}, {"name": "Hall"}]}"#,
+            r#"{"items": [{"name": "Kitchen"}, {"name": 42}, {"name": "Hall", "name": "Attic"}]}"#,
+        ] {
+            let page: ListRoomsResponse = decode_body(text.as_bytes()).unwrap();
+            assert_eq!(page, careful(text), "{text}");
+        }
+        let page: ListRoomsResponse =
+            decode_body(br#"{"items": [{"name": "Kitchen"}, {"name": 42}]}"#).unwrap();
+        let items = page.items.unwrap();
+        assert_eq!(items.valid().count(), 1);
+        assert_eq!(
+            items.invalid().next().unwrap().error,
+            "invalid type: integer `42`, expected a string"
+        );
+        // Not UTF-8, not JSON: serde_json's own errors, and the mode is off
+        // again afterwards.
+        assert!(decode_body::<ListRoomsResponse>(b"{\"items\": [{\"name\": \"\xff\"}]}").is_err());
+        assert!(decode_body::<ListRoomsResponse>(b"<html>").is_err());
+        assert!(!DIRECT_ITEMS.get());
+    }
+
+    #[test]
+    fn a_generated_call_decodes_directly_while_polled_and_again_on_failure() {
+        use crate::types::ListRoomsResponse;
+        use std::future::Future;
+        use std::task::{Context, Poll, Waker};
+        let mut cx = Context::from_waker(Waker::noop());
+        // What the generated client returns when a direct decode failed.
+        let body = bytes::Bytes::from_static(br#"{"items": [{"name": 42}, {"name": "Hall"}]}"#);
+        let mut failed = serde_json::from_str::<ListRoomsResponse>("[]").err();
+        let send = std::future::poll_fn(move |_| {
+            assert!(DIRECT_ITEMS.get(), "polled in direct mode");
+            Poll::Ready(Err::<
+                crate::ResponseValue<ListRoomsResponse>,
+                crate::Error<()>,
+            >(crate::Error::InvalidResponsePayload(
+                body.clone(),
+                failed.take().unwrap(),
+            )))
+        });
+        let mut call = std::pin::pin!(DecodeBody::new(send));
+        let Poll::Ready(Ok(page)) = call.as_mut().poll(&mut cx) else {
+            panic!("the body was not decoded again");
+        };
+        assert_eq!(page.items.unwrap().valid().count(), 1);
+        assert!(!DIRECT_ITEMS.get());
     }
 
     #[test]

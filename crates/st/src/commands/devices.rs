@@ -70,11 +70,11 @@ fn status_table(status: &DeviceStatus) -> Table {
             capability.to_owned(),
             name.to_owned(),
             attribute.value.as_ref().map(cell).unwrap_or_default(),
-            attribute.unit.clone().unwrap_or_default(),
+            attribute.unit.as_deref().unwrap_or_default().to_owned(),
             attribute
                 .raw_timestamp
                 .as_ref()
-                .map(cell)
+                .map(|t| cell(&t.to_value()))
                 .unwrap_or_default(),
         ]);
     }

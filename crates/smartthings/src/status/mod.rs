@@ -11,16 +11,25 @@
 //! type, so any spec with these schemas can use it.
 //! Decoding is lossless: re-serialising gives back every attribute, unit,
 //! `data`, timestamp and any field this crate does not know.
+//!
+//! The model is compact, since a home's status is thousands of attributes:
+//! names are held inline ([`Name`]), each level is one vector of exactly its
+//! entries ([`NameMap`]), a timestamp in the API's form is a number
+//! ([`Timestamp`]), and the rare `data` is held out of line.
+
+mod name_map;
+mod timestamp;
 
 use std::cell::Cell;
 use std::fmt;
-use std::thread::LocalKey;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
-use indexmap::IndexMap;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+
+pub use name_map::{Name, NameMap};
+pub use timestamp::Timestamp;
 
 /// The state of one attribute.
 ///
@@ -35,14 +44,15 @@ pub struct Attribute {
     pub value: Option<Value>,
     /// The unit (`%`, `K`, `F`, `C`, `W`, `kWh`, `s`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
-    /// Extra data, e.g. `{"reason": "INVALID-ACCESS-TOKEN"}`.
+    pub unit: Option<Name>,
+    /// Extra data, e.g. `{"reason": "INVALID-ACCESS-TOKEN"}`; boxed, since
+    /// most attributes have none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
+    pub data: Option<Box<Value>>,
     /// When the value was last reported, exactly as sent; see
     /// [`Attribute::timestamp`] for the parsed time.
     #[serde(rename = "timestamp", skip_serializing_if = "Option::is_none")]
-    pub raw_timestamp: Option<Value>,
+    pub raw_timestamp: Option<Timestamp>,
     /// Fields this crate does not know, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -76,6 +86,16 @@ impl<'de> Deserialize<'de> for Attribute {
 /// `None`; `"unit": null` is no unit.
 struct AttributeVisitor;
 
+/// A unit, read without copying the text twice.
+struct Unit(Option<Name>);
+
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text: Option<Key<'de>> = Deserialize::deserialize(deserializer)?;
+        Ok(Unit(text.map(|t| Name::from(&*t.0))))
+    }
+}
+
 impl<'de> Visitor<'de> for AttributeVisitor {
     type Value = Attribute;
 
@@ -85,7 +105,7 @@ impl<'de> Visitor<'de> for AttributeVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attribute, A::Error> {
         let mut attribute = Attribute::default();
-        let mut unit: Option<Option<String>> = None;
+        let mut unit: Option<Unit> = None;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match &*key.0 {
                 "value" => once(&mut attribute.value, "value", &mut map)?,
@@ -98,7 +118,7 @@ impl<'de> Visitor<'de> for AttributeVisitor {
                 }
             }
         }
-        attribute.unit = unit.flatten();
+        attribute.unit = unit.and_then(|u| u.0);
         Ok(attribute)
     }
 }
@@ -147,7 +167,7 @@ impl Attribute {
     /// fraction, without an offset (taken as UTC), with a space for `T`, or
     /// epoch milliseconds. `None` if absent or unreadable.
     pub fn timestamp(&self) -> Option<DateTime<FixedOffset>> {
-        parse_timestamp(self.raw_timestamp.as_ref()?)
+        self.raw_timestamp.as_ref()?.parse()
     }
 
     /// The value with its unit, when it is a number.
@@ -200,51 +220,15 @@ pub struct Measurement<'a> {
 /// status endpoint's body).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(transparent)]
-pub struct CapabilityStatus(pub IndexMap<String, Attribute>);
+pub struct CapabilityStatus(pub NameMap<Attribute>);
 
 thread_local! {
-    static ATTRIBUTES: Cell<Vec<(String, Attribute)>> = const { Cell::new(Vec::new()) };
-    static CAPABILITIES: Cell<Vec<(String, CapabilityStatus)>> = const { Cell::new(Vec::new()) };
-    static COMPONENTS: Cell<Vec<(String, ComponentStatus)>> = const { Cell::new(Vec::new()) };
+    static ATTRIBUTES: Cell<Vec<(Name, Attribute)>> = const { Cell::new(Vec::new()) };
+    static CAPABILITIES: Cell<Vec<(Name, CapabilityStatus)>> = const { Cell::new(Vec::new()) };
+    static COMPONENTS: Cell<Vec<(Name, ComponentStatus)>> = const { Cell::new(Vec::new()) };
 }
 
-/// Decodes a JSON object into an `IndexMap` of exactly its size. JSON gives
-/// no length up front, so the entries are gathered in a per-thread scratch
-/// vector first: the map then never grows (no rehash, no copy) and keeps no
-/// spare capacity. A repeated key keeps its first position and last value,
-/// as `IndexMap`'s own decoder does.
-fn exact_map<'de, A, V>(
-    mut map: A,
-    scratch: &'static LocalKey<Cell<Vec<(String, V)>>>,
-) -> Result<IndexMap<String, V>, A::Error>
-where
-    A: MapAccess<'de>,
-    V: Deserialize<'de>,
-{
-    /// Scratch vectors larger than this are freed rather than kept.
-    const KEEP: usize = 256;
-    // Taken, not borrowed: a nested decode of the same type (none today)
-    // would simply start from an empty vector.
-    let mut entries = scratch.take();
-    let mut read = || {
-        while let Some(entry) = map.next_entry()? {
-            entries.push(entry);
-        }
-        Ok(())
-    };
-    let out = read().map(|()| {
-        let mut exact = IndexMap::with_capacity(entries.len());
-        exact.extend(entries.drain(..));
-        exact
-    });
-    entries.clear();
-    if entries.capacity() <= KEEP {
-        scratch.set(entries);
-    }
-    out
-}
-
-/// Deserializes through [`exact_map`].
+/// Deserializes a map of exactly its size ([`name_map::exact`]).
 macro_rules! exact_map_deserialize {
     ($type:ident, $scratch:ident, $what:literal) => {
         impl<'de> Deserialize<'de> for $type {
@@ -258,7 +242,7 @@ macro_rules! exact_map_deserialize {
                     }
 
                     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$type, A::Error> {
-                        exact_map(map, &$scratch).map($type)
+                        name_map::exact(map, &$scratch).map($type)
                     }
                 }
                 deserializer.deserialize_map(MapVisitor)
@@ -270,8 +254,8 @@ macro_rules! exact_map_deserialize {
 exact_map_deserialize!(CapabilityStatus, ATTRIBUTES, "a map of attributes");
 exact_map_deserialize!(ComponentStatus, CAPABILITIES, "a map of capabilities");
 
-/// `DeviceStatus::components`, decoded through [`exact_map`].
-struct Components(IndexMap<String, ComponentStatus>);
+/// `DeviceStatus::components`, decoded through [`name_map::exact`].
+struct Components(NameMap<ComponentStatus>);
 exact_map_deserialize!(Components, COMPONENTS, "a map of components");
 
 impl CapabilityStatus {
@@ -282,7 +266,7 @@ impl CapabilityStatus {
 
     /// Every attribute, in the server's order.
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &Attribute)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.0.iter()
     }
 }
 
@@ -290,7 +274,7 @@ impl CapabilityStatus {
 /// component status endpoint's body).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(transparent)]
-pub struct ComponentStatus(pub IndexMap<String, CapabilityStatus>);
+pub struct ComponentStatus(pub NameMap<CapabilityStatus>);
 
 impl ComponentStatus {
     /// One capability.
@@ -300,7 +284,7 @@ impl ComponentStatus {
 
     /// Every capability, in the server's order.
     pub fn capabilities(&self) -> impl Iterator<Item = (&str, &CapabilityStatus)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.0.iter()
     }
 
     fn attr(&self, capability: &str, attribute: &str) -> Option<&Attribute> {
@@ -325,7 +309,7 @@ impl ComponentStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct DeviceStatus {
     /// Component id → component status.
-    pub components: IndexMap<String, ComponentStatus>,
+    pub components: NameMap<ComponentStatus>,
     /// Fields this crate does not know, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -379,14 +363,10 @@ impl DeviceStatus {
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &str, &str, &Attribute)> {
         self.components.iter().flat_map(|(component, status)| {
             status.0.iter().flat_map(move |(capability, attributes)| {
-                attributes.0.iter().map(move |(name, attribute)| {
-                    (
-                        component.as_str(),
-                        capability.as_str(),
-                        name.as_str(),
-                        attribute,
-                    )
-                })
+                attributes
+                    .0
+                    .iter()
+                    .map(move |(name, attribute)| (component, capability, name, attribute))
             })
         })
     }
@@ -405,7 +385,7 @@ impl DeviceStatus {
         let components = self
             .components
             .iter()
-            .filter(|(id, _)| !disabled_components.contains(&id.as_str()))
+            .filter(|(id, _)| !disabled_components.contains(id))
             .map(|(id, component)| {
                 let disabled: Vec<&str> = component
                     .attr("custom.disabledCapabilities", "disabledCapabilities")
@@ -414,10 +394,10 @@ impl DeviceStatus {
                 let capabilities = component
                     .0
                     .iter()
-                    .filter(|(cap, _)| !disabled.contains(&cap.as_str()))
-                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .filter(|(cap, _)| !disabled.contains(cap))
+                    .map(|(k, v)| (k, v.clone()))
                     .collect();
-                (id.clone(), ComponentStatus(capabilities))
+                (id, ComponentStatus(capabilities))
             })
             .collect();
         DeviceStatus {

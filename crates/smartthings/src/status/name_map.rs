@@ -1,0 +1,303 @@
+//! [`NameMap`]: the map every level of a status is kept in.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Index;
+use std::thread::LocalKey;
+
+use compact_str::CompactString;
+use serde::de::{Deserialize, MapAccess};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// A component id, capability id or attribute name: held inline up to 24
+/// bytes (almost every name the API uses), so a name costs no allocation.
+pub type Name = CompactString;
+
+/// Names to values, in the server's order.
+///
+/// A status level holds a few entries (attributes of a capability,
+/// capabilities of a component), so the entries are one vector of exactly
+/// their number, looked up by comparing names: one allocation a map and no
+/// hashing, where a hash map costs two allocations and a hash per key. A
+/// repeated name keeps its first position and its last value.
+///
+/// ```
+/// use smartthings::status::NameMap;
+///
+/// let mut map: NameMap<u32> = [("b", 1), ("a", 2), ("b", 3)].into_iter().collect();
+/// assert_eq!(map.iter().collect::<Vec<_>>(), [("b", &3), ("a", &2)]);
+/// *map.get_or_insert_with("c", || 0) += 4;
+/// assert_eq!(map["c"], 4);
+/// ```
+#[derive(Clone)]
+pub struct NameMap<V> {
+    entries: Vec<(Name, V)>,
+}
+
+impl<V> Default for NameMap<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V> NameMap<V> {
+    /// An empty map.
+    pub const fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+        }
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.entries.iter().position(|(k, _)| k == name)
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.entries
+            .iter()
+            .find_map(|(k, v)| (k == name).then_some(v))
+    }
+
+    /// The value of `name`, to change it.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut V> {
+        self.entries
+            .iter_mut()
+            .find_map(|(k, v)| (k == name).then_some(v))
+    }
+
+    /// Whether `name` has a value.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.position(name).is_some()
+    }
+
+    /// Set `name`'s value, returning the previous one; a new name goes last,
+    /// a known one keeps its position.
+    pub fn insert(&mut self, name: impl Into<Name>, value: V) -> Option<V> {
+        let name = name.into();
+        match self.position(&name) {
+            Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            None => {
+                self.entries.push((name, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `name`, inserted last from `default` when absent.
+    pub fn get_or_insert_with(&mut self, name: &str, default: impl FnOnce() -> V) -> &mut V {
+        let i = match self.position(name) {
+            Some(i) => i,
+            None => {
+                self.entries.push((Name::from(name), default()));
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    /// Remove `name`, keeping the others' order.
+    pub fn remove(&mut self, name: &str) -> Option<V> {
+        let i = self.position(name)?;
+        Some(self.entries.remove(i).1)
+    }
+
+    /// Keep only the entries `keep` accepts.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut V) -> bool) {
+        self.entries.retain_mut(|(k, v)| keep(k, v));
+    }
+
+    /// Every entry, in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &V)> + ExactSizeIterator {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Every entry, in order, values changeable.
+    pub fn iter_mut(
+        &mut self,
+    ) -> impl DoubleEndedIterator<Item = (&str, &mut V)> + ExactSizeIterator {
+        self.entries.iter_mut().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Every name, in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator {
+        self.entries.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// Every value, in order.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// Every value, in order, changeable.
+    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + ExactSizeIterator {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
+    /// A map of `entries` in their order, the last value of a repeated name
+    /// kept at its first position.
+    fn from_entries(mut entries: Vec<(Name, V)>) -> Self {
+        if has_repeats(&entries) {
+            // Rare (a server repeating a key): rebuilt with an index so that
+            // a huge map with repeats stays linear.
+            let mut first = std::collections::HashMap::with_capacity(entries.len());
+            let mut kept: Vec<(Name, V)> = Vec::with_capacity(entries.len());
+            for (name, value) in entries.drain(..) {
+                match first.get(&name) {
+                    Some(&i) => kept[i] = (name, value),
+                    None => {
+                        first.insert(name.clone(), kept.len());
+                        kept.push((name, value));
+                    }
+                }
+            }
+            kept.shrink_to_fit();
+            entries = kept;
+        }
+        Self { entries }
+    }
+}
+
+/// Whether a name occurs twice: pairwise for the few entries a status
+/// level has, hashed beyond, so that a hostile map of 100 000 names costs
+/// no more than its size.
+fn has_repeats<V>(entries: &[(Name, V)]) -> bool {
+    const PAIRWISE: usize = 16;
+    if entries.len() <= PAIRWISE {
+        return entries
+            .iter()
+            .enumerate()
+            .any(|(i, (name, _))| entries[..i].iter().any(|(k, _)| k == name));
+    }
+    let mut seen = HashSet::with_capacity(entries.len());
+    !entries.iter().all(|(name, _)| seen.insert(name.as_str()))
+}
+
+impl<V: PartialEq> PartialEq for NameMap<V> {
+    /// Equal when they hold the same names with equal values, in any order
+    /// (as `IndexMap` compares).
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for NameMap<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<V> Index<&str> for NameMap<V> {
+    type Output = V;
+
+    /// The value of `name`; panics when absent, as a map's index does.
+    fn index(&self, name: &str) -> &V {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no entry named {name:?}"))
+    }
+}
+
+impl<K: Into<Name>, V> FromIterator<(K, V)> for NameMap<V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Self::from_entries(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+}
+
+impl<K: Into<Name>, V> Extend<(K, V)> for NameMap<V> {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<V> IntoIterator for NameMap<V> {
+    type Item = (Name, V);
+    type IntoIter = std::vec::IntoIter<(Name, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl<V: Serialize> Serialize for NameMap<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (k, v) in self.iter() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// Decodes a JSON object into a [`NameMap`] of exactly its size. JSON gives
+/// no length up front, so the entries are gathered in a per-thread scratch
+/// vector first: the map's vector is then allocated once, at its size.
+pub(super) fn exact<'de, A, V>(
+    mut map: A,
+    scratch: &'static LocalKey<Cell<Vec<(Name, V)>>>,
+) -> Result<NameMap<V>, A::Error>
+where
+    A: MapAccess<'de>,
+    V: Deserialize<'de>,
+{
+    /// Scratch vectors larger than this are freed rather than kept.
+    const KEEP: usize = 256;
+    // Taken, not borrowed: a nested decode of the same type (none today)
+    // would simply start from an empty vector.
+    let mut entries = scratch.take();
+    let mut read = || {
+        while let Some(key) = map.next_key::<super::Key<'de>>()? {
+            let value = map.next_value()?;
+            entries.push((Name::from(&*key.0), value));
+        }
+        Ok(())
+    };
+    let out = read().map(|()| {
+        let mut exact = Vec::with_capacity(entries.len());
+        exact.append(&mut entries);
+        NameMap::from_entries(exact)
+    });
+    entries.clear();
+    if entries.capacity() <= KEEP {
+        scratch.set(entries);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_name_keeps_its_first_position_and_last_value_at_any_size() {
+        for n in [3, 16, 17, 1000] {
+            let mut entries: Vec<(String, usize)> = (0..n).map(|i| (format!("k{i}"), i)).collect();
+            entries.push(("k0".into(), n));
+            let map: NameMap<usize> = entries.into_iter().collect();
+            assert_eq!(map.len(), n, "{n}");
+            assert_eq!(map.iter().next(), Some(("k0", &n)), "{n}");
+            assert_eq!(map[&*format!("k{}", n - 1)], n - 1);
+        }
+    }
+
+    #[test]
+    fn equality_ignores_order_as_a_map_does() {
+        let a: NameMap<u8> = [("x", 1), ("y", 2)].into_iter().collect();
+        let b: NameMap<u8> = [("y", 2), ("x", 1)].into_iter().collect();
+        let c: NameMap<u8> = [("y", 2), ("x", 3)].into_iter().collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}
