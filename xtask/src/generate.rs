@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 use progenitor::{CrateVers, GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use serde_json::Value;
 
@@ -117,6 +117,12 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
     let mock = guarded(|| mock_gen.httpmock(&mock_view, SUPPORT_CRATE))
         .map_err(|e| explain(&api, &inputs.spec, e))?;
 
+    let (client, decoders) = bodies_decoded_by_the_support_crate(client);
+    ensure!(
+        decoders > 0,
+        "progenitor no longer decodes bodies with `ResponseValue::from_response`: \
+         update `bodies_decoded_by_the_support_crate`, or list items decode the slow way"
+    );
     let mut client: syn::File = syn::parse2(checked_path_segments(client))
         .context("progenitor produced code that does not parse")?;
     derive_default_for_open_structs(&mut client);
@@ -193,6 +199,44 @@ fn checked_path_segments(tokens: proc_macro2::TokenStream) -> proc_macro2::Token
         }
     }
     out.into_iter().collect()
+}
+
+/// Every `ResponseValue::from_response` (progenitor's body decoder, a
+/// plain `serde_json::from_slice`) becomes the support crate's
+/// `decode_response`, which decodes list items in one pass and again item
+/// by item only when one fails (`smartthings::decode_body`); returns the
+/// rewritten tokens and how many calls were rewritten.
+fn bodies_decoded_by_the_support_crate(
+    tokens: proc_macro2::TokenStream,
+) -> (proc_macro2::TokenStream, usize) {
+    use proc_macro2::{Group, TokenTree};
+    let decoder: proc_macro2::TokenStream = format!("::{SUPPORT_CRATE}::decode_response")
+        .parse()
+        .expect("a valid path");
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let (mut out, mut rewritten, mut i) = (Vec::new(), 0, 0);
+    while i < tokens.len() {
+        let is = |at: usize, text: &str| tokens.get(at).is_some_and(|t| t.to_string() == text);
+        if is(i, "ResponseValue") && is(i + 1, ":") && is(i + 2, ":") && is(i + 3, "from_response")
+        {
+            out.extend(decoder.clone());
+            rewritten += 1;
+            i += 4;
+            continue;
+        }
+        match &tokens[i] {
+            TokenTree::Group(group) => {
+                let (inner, n) = bodies_decoded_by_the_support_crate(group.stream());
+                let mut inner = Group::new(group.delimiter(), inner);
+                inner.set_span(group.span());
+                out.push(TokenTree::Group(inner));
+                rewritten += n;
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    (out.into_iter().collect(), rewritten)
 }
 
 /// `use progenitor_client::{encode_path, ..}` becomes `use crate::encode_path`

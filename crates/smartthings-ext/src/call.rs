@@ -11,7 +11,6 @@ use std::future::Future;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use serde::de::DeserializeOwned;
 use smartthings::ResponseValue;
 
 use crate::client::SmartThings;
@@ -48,16 +47,15 @@ pub(crate) fn record(update: impl FnOnce(&mut CallRecord)) {
 // generated one's, and moved several times per request).
 impl SmartThings {
     /// Run one generated call and turn its outcome into the body or a
-    /// lossless [`Error`]. The body decodes in one pass, and again item by
-    /// item only if an odd list item fails that pass
-    /// ([`smartthings::decode_body`]).
-    pub(crate) fn call<T: DeserializeOwned, E>(
+    /// lossless [`Error`].
+    pub(crate) fn call<T, E>(
         &self,
         send: impl Future<Output = Result<ResponseValue<T>, smartthings::Error<E>>>,
     ) -> impl Future<Output = Result<T, Error>> {
-        let send = smartthings::DecodeBody::new(send);
         futures::FutureExt::map(recorded(send), |(result, record)| {
-            result.map_err(|e| error_of(e, record))
+            result
+                .map(ResponseValue::into_inner)
+                .map_err(|e| error_of(e, record))
         })
     }
 }

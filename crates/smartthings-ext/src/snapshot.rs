@@ -84,7 +84,9 @@ impl ListedDevices {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct SnapshotOptions {
-    /// Per-device requests in flight at once (fallback status calls).
+    /// Requests in flight at once in each stream of per-item requests:
+    /// the room lists, the device lists by location, the fallback status
+    /// calls.
     pub concurrency: usize,
     /// Called after each step with (done, total) devices, for progress bars.
     pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
@@ -104,7 +106,7 @@ impl Default for SnapshotOptions {
 }
 
 impl SnapshotOptions {
-    /// Per-device requests in flight at once.
+    /// Requests in flight at once in each stream of per-item requests.
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
@@ -115,11 +117,13 @@ impl SnapshotOptions {
     /// fetched one after the other (each page's link leads to the next).
     ///
     /// Faster in a home of several locations (the server builds their pages
-    /// side by side), at a cost in requests: one more for each location
-    /// whose devices do not fill their last page, so the snapshot stays at
-    /// the lower bound only when at most one location has a partial page.
-    /// Only devices of the locations the location list shows are listed; a
-    /// token that lists no location falls back to the one list.
+    /// side by side), at a cost in requests: Σ⌈nᵢ/200⌉ device pages for
+    /// locations of nᵢ devices instead of ⌈N/200⌉, the same when at most
+    /// one location's last page is partial, and at most one more for each
+    /// further location (an empty location costs one). When the location
+    /// list is empty, holds an item that did not decode, or names a
+    /// location twice or not at all, the one list is taken instead, so that
+    /// no device is missed or listed twice.
     pub fn devices_by_location(mut self, by_location: bool) -> Self {
         self.devices_by_location = by_location;
         self
@@ -177,6 +181,15 @@ impl SmartThings {
                 .iter()
                 .map(|location| location.location_id.clone().unwrap_or_default())
                 .collect();
+            // Listing by location sees every device only when every
+            // location is known by its id, once each.
+            let mut distinct: Vec<&str> = ids.iter().map(String::as_str).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let every_location_listed = !ids.is_empty()
+                && locations.invalid.is_empty()
+                && distinct.len() == ids.len()
+                && !distinct.contains(&"");
             let rooms = stream::iter(ids.clone())
                 .map(|id| async move { collect_all(self.rooms(&id)).await })
                 .buffered(concurrency)
@@ -185,7 +198,7 @@ impl SmartThings {
                 if !by_location {
                     return Ok(None);
                 }
-                if ids.is_empty() {
+                if !every_location_listed {
                     return self.listed_devices(everything()).await.map(Some);
                 }
                 let lists: Vec<ListedDevices> = stream::iter(ids.clone())

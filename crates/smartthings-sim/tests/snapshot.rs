@@ -44,6 +44,7 @@ async fn devices_listed_by_location_are_the_same_home_at_a_page_per_location() {
         .unwrap();
 
     assert_eq!(one_list.devices.len(), 250);
+    assert_eq!(by_location.devices.len(), 250);
     assert_eq!(statuses(&by_location), statuses(&one_list));
     assert!(statuses(&one_list).values().all(|s| s.main().is_some()));
     assert_eq!(by_location.locations.len(), 3);

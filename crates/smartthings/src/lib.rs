@@ -21,7 +21,9 @@ mod support;
 
 pub use generated::*;
 pub use hooks::{Hooks, Transport, TransportFuture, encode_path};
-pub use support::{Boxed, DecodeBody, InvalidItem, Lenient, LenientItems, OpenEnum, decode_body};
+pub use support::{
+    Boxed, InvalidItem, Lenient, LenientItems, OpenEnum, decode_body, decode_response,
+};
 
 /// The production base URL (seed 001 `servers`, seed 002).
 pub const DEFAULT_BASE_URL: &str = "https://api.smartthings.com/v1";

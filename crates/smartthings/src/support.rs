@@ -230,9 +230,11 @@ impl<T> Lenient<T> {
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         if DIRECT_ITEMS.get() {
-            // One pass, straight into `T`: whoever turned this on decodes
-            // the body again item by item should any item fail.
-            return T::deserialize(deserializer).map(Self::Valid);
+            // One pass, straight into `T`: `decode_body` decodes the body
+            // again item by item when an item fails.
+            return T::deserialize(deserializer)
+                .map(Self::Valid)
+                .inspect_err(|_| ITEM_FAILED.set(true));
         }
         // serde_json answers this name with the item's exact text (borrowed
         // from the input when it can be), the protocol of
@@ -245,32 +247,49 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
 thread_local! {
     /// Whether list items decode straight into their types (one pass, an
     /// odd item fails the body) rather than each from its own text (two
-    /// passes, an odd item is kept raw). On only inside [`decode_body`] and
-    /// [`DecodeBody`], which decode again with it off when the first pass
-    /// fails.
+    /// passes, an odd item is kept raw). On only inside [`decode_body`]'s
+    /// first pass.
     static DIRECT_ITEMS: Cell<bool> = const { Cell::new(false) };
+    /// Whether a list item failed to decode during that first pass: only
+    /// then is the body decoded again item by item. Any other failure (an
+    /// error body that is not the documented shape, HTML, a truncated body)
+    /// fails the careful pass alike.
+    static ITEM_FAILED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Sets [`DIRECT_ITEMS`] for its lifetime and restores it after, on a
-/// panic too.
-struct ItemMode(bool);
+/// Decoding in one mode for the guard's lifetime; both flags are restored
+/// after, on a panic too.
+struct ItemMode {
+    direct: bool,
+    failed: bool,
+}
 
 impl ItemMode {
     fn set(direct: bool) -> Self {
-        Self(DIRECT_ITEMS.replace(direct))
+        Self {
+            direct: DIRECT_ITEMS.replace(direct),
+            failed: ITEM_FAILED.replace(false),
+        }
+    }
+
+    fn item_failed(&self) -> bool {
+        ITEM_FAILED.get()
     }
 }
 
 impl Drop for ItemMode {
     fn drop(&mut self) {
-        DIRECT_ITEMS.set(self.0);
+        DIRECT_ITEMS.set(self.direct);
+        ITEM_FAILED.set(self.failed);
     }
 }
 
 /// Decode a response body with lenient list items at the cost of a strict
 /// decode: one pass straight into the types, which is every body whose
-/// items all decode; only when that fails, a second pass that isolates
-/// each item (see [`Lenient`]), so one odd item still never fails a page.
+/// items all decode; only when a list item fails that pass, a second pass
+/// that isolates each item (see [`Lenient`]), so one odd item still never
+/// fails a page. Every success body of the generated client decodes here
+/// (see [`decode_response`]).
 ///
 /// ```
 /// use smartthings::{LenientItems, decode_body};
@@ -281,16 +300,26 @@ impl Drop for ItemMode {
 /// assert_eq!(page.items.unwrap().valid().count(), 1);
 /// ```
 pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
-    let direct = {
-        let _direct = ItemMode::set(true);
-        from_bytes(body)
+    let (direct, item_failed) = {
+        let mode = ItemMode::set(true);
+        let direct = from_bytes(body);
+        (direct, mode.item_failed())
     };
-    direct.or_else(|_| decode_carefully(body))
+    match direct {
+        Err(_) if item_failed => {
+            #[cfg(test)]
+            CAREFUL_PASSES.set(CAREFUL_PASSES.get() + 1);
+            let _careful = ItemMode::set(false);
+            from_bytes(body)
+        }
+        direct => direct,
+    }
 }
 
-fn decode_carefully<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
-    let _careful = ItemMode::set(false);
-    from_bytes(body)
+#[cfg(test)]
+thread_local! {
+    /// Second passes made on this thread, for the tests.
+    static CAREFUL_PASSES: Cell<usize> = const { Cell::new(0) };
 }
 
 /// `serde_json::from_slice`, with the UTF-8 check done once for the whole
@@ -303,59 +332,22 @@ fn from_bytes<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> 
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A generated operation's call whose body decodes as [`decode_body`]
-    /// does: the generated client decodes it in one pass while this future
-    /// polls it, and on a decode failure the body it returns is decoded
-    /// again item by item. Resolves to the body alone, since the second
-    /// pass has no response to wrap it in.
-    #[must_use = "futures do nothing unless polled"]
-    pub struct DecodeBody<F> {
-        #[pin]
-        send: F,
-    }
-}
-
-impl<F> DecodeBody<F> {
-    /// Wrap a generated call (a builder's `send()`).
-    pub fn new(send: F) -> Self {
-        Self { send }
-    }
-}
-
-impl<F, T, E> std::future::Future for DecodeBody<F>
-where
-    F: std::future::Future<Output = Result<crate::ResponseValue<T>, crate::Error<E>>>,
-    T: DeserializeOwned,
-{
-    type Output = Result<T, crate::Error<E>>;
-
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        // The generated client reads and decodes the body within one poll.
-        let polled = {
-            let _direct = ItemMode::set(true);
-            self.project().send.poll(cx)
-        };
-        polled.map(decoded_again_on_failure)
-    }
-}
-
-#[allow(
-    clippy::result_large_err,
-    reason = "the generated client's error, passed on as the generated call returns it"
-)]
-fn decoded_again_on_failure<T: DeserializeOwned, E>(
-    result: Result<crate::ResponseValue<T>, crate::Error<E>>,
-) -> Result<T, crate::Error<E>> {
-    match result {
-        Ok(response) => Ok(response.into_inner()),
-        Err(crate::Error::InvalidResponsePayload(body, _)) => {
-            decode_carefully(&body).map_err(|e| crate::Error::InvalidResponsePayload(body, e))
-        }
-        Err(other) => Err(other),
+/// Read and decode a response's body through [`decode_body`]: what the
+/// generated client calls where progenitor's `ResponseValue::from_response`
+/// would decode with `serde_json::from_slice` (`cargo xtask regen` puts it
+/// there), with the same errors.
+pub async fn decode_response<T: DeserializeOwned, E>(
+    response: reqwest::Response,
+) -> Result<crate::ResponseValue<T>, crate::Error<E>> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(crate::Error::ResponseBodyError)?;
+    match decode_body(&body) {
+        Ok(inner) => Ok(crate::ResponseValue::new(inner, status, headers)),
+        Err(e) => Err(crate::Error::InvalidResponsePayload(body, e)),
     }
 }
 
@@ -512,56 +504,51 @@ mod tests {
     }
 
     #[test]
-    fn a_body_decodes_in_one_pass_or_again_item_by_item_with_the_same_result() {
-        use crate::types::ListRoomsResponse;
+    fn a_body_decodes_in_one_pass_unless_an_item_fails_with_the_careful_result() {
+        use crate::types::{ErrorBody, ListRoomsResponse};
         let careful = |text: &str| serde_json::from_str::<ListRoomsResponse>(text).unwrap();
-        for text in [
-            r#"{"items": [{"name": "Kitchen"}, {"name": "Hall"}]}"#,
-            r#"{"items": [{"name": "Kitchen"}, {"name": 42}, {"name": "Hall", "name": "Attic"}]}"#,
-        ] {
+        let passes = |text: &str| {
+            let before = CAREFUL_PASSES.get();
             let page: ListRoomsResponse = decode_body(text.as_bytes()).unwrap();
             assert_eq!(page, careful(text), "{text}");
-        }
+            CAREFUL_PASSES.get() - before
+        };
+        assert_eq!(
+            passes(r#"{"items": [{"name": "Kitchen"}, {"name": "Hall"}]}"#),
+            0
+        );
+        assert_eq!(
+            passes(r#"{"items": [{"name": "Kitchen"}, {"name": 42}]}"#),
+            1
+        );
+        // A repeated key fails the derived decode; the careful pass keeps
+        // the last value, as a `Value` does.
+        assert_eq!(
+            passes(r#"{"items": [{"name": "Hall", "name": "Attic"}]}"#),
+            1
+        );
         let page: ListRoomsResponse =
             decode_body(br#"{"items": [{"name": "Kitchen"}, {"name": 42}]}"#).unwrap();
         let items = page.items.unwrap();
-        assert_eq!(items.valid().count(), 1);
         assert_eq!(
             items.invalid().next().unwrap().error,
             "invalid type: integer `42`, expected a string"
         );
-        // Not UTF-8, not JSON: serde_json's own errors, and the mode is off
-        // again afterwards.
-        assert!(decode_body::<ListRoomsResponse>(b"{\"items\": [{\"name\": \"\xff\"}]}").is_err());
+        // No item failed: no second pass, and serde_json's own error. An
+        // error status's body of another shape stays an error.
+        let before = CAREFUL_PASSES.get();
+        let wrong = decode_body::<ErrorBody>(br#"{"error": "Forbidden"}"#).unwrap_err();
+        let expected =
+            serde_json::from_slice::<ErrorBody>(br#"{"error": "Forbidden"}"#).unwrap_err();
+        assert_eq!(wrong.to_string(), expected.to_string());
         assert!(decode_body::<ListRoomsResponse>(b"<html>").is_err());
-        assert!(!DIRECT_ITEMS.get());
-    }
-
-    #[test]
-    fn a_generated_call_decodes_directly_while_polled_and_again_on_failure() {
-        use crate::types::ListRoomsResponse;
-        use std::future::Future;
-        use std::task::{Context, Poll, Waker};
-        let mut cx = Context::from_waker(Waker::noop());
-        // What the generated client returns when a direct decode failed.
-        let body = bytes::Bytes::from_static(br#"{"items": [{"name": 42}, {"name": "Hall"}]}"#);
-        let mut failed = serde_json::from_str::<ListRoomsResponse>("[]").err();
-        let send = std::future::poll_fn(move |_| {
-            assert!(DIRECT_ITEMS.get(), "polled in direct mode");
-            Poll::Ready(Err::<
-                crate::ResponseValue<ListRoomsResponse>,
-                crate::Error<()>,
-            >(crate::Error::InvalidResponsePayload(
-                body.clone(),
-                failed.take().unwrap(),
-            )))
-        });
-        let mut call = std::pin::pin!(DecodeBody::new(send));
-        let Poll::Ready(Ok(page)) = call.as_mut().poll(&mut cx) else {
-            panic!("the body was not decoded again");
-        };
-        assert_eq!(page.items.unwrap().valid().count(), 1);
-        assert!(!DIRECT_ITEMS.get());
+        assert_eq!(CAREFUL_PASSES.get(), before);
+        // A failure inside an item may be the item's or the body's (bytes
+        // that are not UTF-8, a body cut off): the careful pass decides.
+        assert!(decode_body::<ListRoomsResponse>(b"{\"items\": [{\"name\": \"\xff\"}]}").is_err());
+        assert!(decode_body::<ListRoomsResponse>(br#"{"items": [{"name": "Kit"#).is_err());
+        assert_eq!(CAREFUL_PASSES.get(), before + 2);
+        assert!(!DIRECT_ITEMS.get() && !ITEM_FAILED.get());
     }
 
     #[test]

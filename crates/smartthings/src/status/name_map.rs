@@ -1,7 +1,7 @@
 //! [`NameMap`]: the map every level of a status is kept in.
 
 use std::cell::Cell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Index;
 use std::thread::LocalKey;
@@ -19,8 +19,11 @@ pub type Name = CompactString;
 /// A status level holds a few entries (attributes of a capability,
 /// capabilities of a component), so the entries are one vector of exactly
 /// their number, looked up by comparing names: one allocation a map and no
-/// hashing, where a hash map costs two allocations and a hash per key. A
-/// repeated name keeps its first position and its last value.
+/// hashing, where a hash map costs two allocations and a hash per key.
+/// Beyond 32 entries (only a server that sends thousands) a hash
+/// index keeps every lookup constant-time, so no status makes a loop over
+/// it quadratic. A repeated name keeps its first position and its last
+/// value.
 ///
 /// ```
 /// use smartthings::status::NameMap;
@@ -33,7 +36,16 @@ pub type Name = CompactString;
 #[derive(Clone)]
 pub struct NameMap<V> {
     entries: Vec<(Name, V)>,
+    /// Name → position, kept only beyond [`INDEXED`] entries.
+    #[allow(
+        clippy::box_collection,
+        reason = "boxed, the index costs every map a pointer (8 bytes), not a HashMap (48)"
+    )]
+    index: Option<Box<HashMap<Name, usize>>>,
 }
+
+/// The number of entries beyond which a [`NameMap`] keeps a hash index.
+const INDEXED: usize = 32;
 
 impl<V> Default for NameMap<V> {
     fn default() -> Self {
@@ -46,6 +58,7 @@ impl<V> NameMap<V> {
     pub const fn new() -> Self {
         Self {
             entries: Vec::new(),
+            index: None,
         }
     }
 
@@ -60,21 +73,50 @@ impl<V> NameMap<V> {
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _)| k == name)
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.entries.iter().position(|(k, _)| k == name),
+        }
+    }
+
+    /// The index of the entries as they are, or none at or below
+    /// [`INDEXED`] entries.
+    fn reindex(&mut self) {
+        self.index = (self.entries.len() > INDEXED).then(|| {
+            let mut index = HashMap::with_capacity(self.entries.len());
+            for (i, (name, _)) in self.entries.iter().enumerate() {
+                index.entry(name.clone()).or_insert(i);
+            }
+            Box::new(index)
+        });
+    }
+
+    /// Add an entry for a name not yet present.
+    fn push(&mut self, name: Name, value: V) -> usize {
+        let at = self.entries.len();
+        match &mut self.index {
+            Some(index) => {
+                index.insert(name.clone(), at);
+                self.entries.push((name, value));
+            }
+            None => {
+                self.entries.push((name, value));
+                if self.entries.len() > INDEXED {
+                    self.reindex();
+                }
+            }
+        }
+        at
     }
 
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&V> {
-        self.entries
-            .iter()
-            .find_map(|(k, v)| (k == name).then_some(v))
+        self.position(name).map(|i| &self.entries[i].1)
     }
 
     /// The value of `name`, to change it.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut V> {
-        self.entries
-            .iter_mut()
-            .find_map(|(k, v)| (k == name).then_some(v))
+        self.position(name).map(|i| &mut self.entries[i].1)
     }
 
     /// Whether `name` has a value.
@@ -89,7 +131,7 @@ impl<V> NameMap<V> {
         match self.position(&name) {
             Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             None => {
-                self.entries.push((name, value));
+                self.push(name, value);
                 None
             }
         }
@@ -99,10 +141,7 @@ impl<V> NameMap<V> {
     pub fn get_or_insert_with(&mut self, name: &str, default: impl FnOnce() -> V) -> &mut V {
         let i = match self.position(name) {
             Some(i) => i,
-            None => {
-                self.entries.push((Name::from(name), default()));
-                self.entries.len() - 1
-            }
+            None => self.push(Name::from(name), default()),
         };
         &mut self.entries[i].1
     }
@@ -110,12 +149,19 @@ impl<V> NameMap<V> {
     /// Remove `name`, keeping the others' order.
     pub fn remove(&mut self, name: &str) -> Option<V> {
         let i = self.position(name)?;
-        Some(self.entries.remove(i).1)
+        let (_, value) = self.entries.remove(i);
+        if self.index.is_some() {
+            self.reindex();
+        }
+        Some(value)
     }
 
     /// Keep only the entries `keep` accepts.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut V) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v));
+        if self.index.is_some() {
+            self.reindex();
+        }
     }
 
     /// Every entry, in order.
@@ -151,7 +197,7 @@ impl<V> NameMap<V> {
         if has_repeats(&entries) {
             // Rare (a server repeating a key): rebuilt with an index so that
             // a huge map with repeats stays linear.
-            let mut first = std::collections::HashMap::with_capacity(entries.len());
+            let mut first = HashMap::with_capacity(entries.len());
             let mut kept: Vec<(Name, V)> = Vec::with_capacity(entries.len());
             for (name, value) in entries.drain(..) {
                 match first.get(&name) {
@@ -165,7 +211,12 @@ impl<V> NameMap<V> {
             kept.shrink_to_fit();
             entries = kept;
         }
-        Self { entries }
+        let mut map = Self {
+            entries,
+            index: None,
+        };
+        map.reindex();
+        map
     }
 }
 
@@ -186,9 +237,10 @@ fn has_repeats<V>(entries: &[(Name, V)]) -> bool {
 
 impl<V: PartialEq> PartialEq for NameMap<V> {
     /// Equal when they hold the same names with equal values, in any order
-    /// (as `IndexMap` compares).
+    /// (as `IndexMap` compares); entries in the same order compare pairwise.
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+        self.len() == other.len()
+            && (self.entries == other.entries || self.iter().all(|(k, v)| other.get(k) == Some(v)))
     }
 }
 
@@ -290,6 +342,29 @@ mod tests {
             assert_eq!(map.iter().next(), Some(("k0", &n)), "{n}");
             assert_eq!(map[&*format!("k{}", n - 1)], n - 1);
         }
+    }
+
+    #[test]
+    fn a_large_map_keeps_its_index_through_every_change() {
+        let mut map: NameMap<usize> = NameMap::new();
+        for i in 0..100 {
+            *map.get_or_insert_with(&format!("k{i}"), || 0) += i;
+        }
+        assert!(map.index.is_some());
+        assert_eq!(map.insert("k5", 500), Some(5));
+        assert_eq!(map.remove("k0"), Some(0));
+        map.retain(|name, _| name != "k1");
+        assert_eq!(map.len(), 98);
+        assert_eq!(map.keys().next(), Some("k2"));
+        for (i, (name, value)) in map.iter().enumerate() {
+            assert_eq!(map.position(name), Some(i));
+            assert_eq!(map.get(name), Some(value));
+        }
+        assert_eq!(map["k5"], 500);
+        assert_eq!(map.get("k0"), None);
+        map.retain(|name, _| name.len() < 3);
+        assert!(map.index.is_none(), "{} entries", map.len());
+        assert_eq!(map.get("k9"), Some(&9));
     }
 
     #[test]
