@@ -146,6 +146,20 @@ async fn a_401_or_403_html_page_is_typed_by_its_status() {
     }
 }
 
+/// A JSON error body of an undocumented shape fails the error type, and
+/// must never be decoded again as the success type (a device takes any
+/// object: every field is optional, unknown ones are kept).
+#[tokio::test]
+async fn an_error_body_of_another_shape_is_never_taken_for_the_answer() {
+    let body = r#"{"error": "Forbidden"}"#;
+    for (status, kind) in [(403, ErrorKind::Forbidden), (404, ErrorKind::NotFound)] {
+        let error = get_device_error(status, &[JSON], body).await;
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(error.kind(), kind, "{error}");
+        assert_eq!(error.snippet(), Some(body), "{error}");
+    }
+}
+
 #[tokio::test]
 async fn an_empty_body_keeps_its_status_and_kind() {
     for (status, kind) in [

@@ -123,6 +123,10 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
         "progenitor no longer decodes bodies with `ResponseValue::from_response`: \
          update `bodies_decoded_by_the_support_crate`, or list items decode the slow way"
     );
+    ensure!(
+        !client.to_string().contains("from_response"),
+        "a body decoder of progenitor's was left in place: update `bodies_decoded_by_the_support_crate`"
+    );
     let mut client: syn::File = syn::parse2(checked_path_segments(client))
         .context("progenitor produced code that does not parse")?;
     derive_default_for_open_structs(&mut client);
@@ -217,7 +221,12 @@ fn bodies_decoded_by_the_support_crate(
     let (mut out, mut rewritten, mut i) = (Vec::new(), 0, 0);
     while i < tokens.len() {
         let is = |at: usize, text: &str| tokens.get(at).is_some_and(|t| t.to_string() == text);
-        if is(i, "ResponseValue") && is(i + 1, ":") && is(i + 2, ":") && is(i + 3, "from_response")
+        let qualified = i > 0 && is(i - 1, ":");
+        if !qualified
+            && is(i, "ResponseValue")
+            && is(i + 1, ":")
+            && is(i + 2, ":")
+            && is(i + 3, "from_response")
         {
             out.extend(decoder.clone());
             rewritten += 1;

@@ -6,7 +6,8 @@ use crate::transport::same_origin;
 use smartthings::status::DeviceStatus;
 
 /// Any bytes: decoding never panics, and a status that decodes re-encodes to
-/// the same model (lossless); a device page decodes item by item.
+/// the same model (lossless); the client's decode of a body
+/// (`smartthings::decode_body`) agrees with the careful item-by-item one.
 pub fn status_decode(data: &[u8]) {
     if let Ok(status) = serde_json::from_slice::<DeviceStatus>(data) {
         let text = serde_json::to_vec(&status).expect("a decoded status encodes");
@@ -32,7 +33,21 @@ pub fn status_decode(data: &[u8]) {
         }
         let _ = status.enabled();
     }
-    let _ = serde_json::from_slice::<smartthings::types::ListDevicesResponse>(data);
+    // The client's one-pass decode agrees with the careful one, item by
+    // item, on any bytes.
+    let careful = serde_json::from_slice::<smartthings::types::ListDevicesResponse>(data);
+    let client = smartthings::decode_body::<smartthings::types::ListDevicesResponse>(data);
+    match (&careful, &client) {
+        (Ok(careful), Ok(client)) => assert_eq!(careful, client, "page decodes alike"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("the decodes disagree: careful {careful:?}, client {client:?}"),
+    }
+    let careful = serde_json::from_slice::<DeviceStatus>(data).ok();
+    assert_eq!(
+        careful,
+        smartthings::decode_body(data).ok(),
+        "status decodes alike"
+    );
 }
 
 /// Any string as a next link: never panics, and an accepted link is always

@@ -122,8 +122,9 @@ impl SnapshotOptions {
     /// one location's last page is partial, and at most one more for each
     /// further location (an empty location costs one). When the location
     /// list is empty, holds an item that did not decode, or names a
-    /// location twice or not at all, the one list is taken instead, so that
-    /// no device is missed or listed twice.
+    /// location twice or not at all, the one list is taken instead. Only
+    /// devices of the listed locations are seen: a device in a location the
+    /// token cannot list is missed, where the one list would show it.
     pub fn devices_by_location(mut self, by_location: bool) -> Self {
         self.devices_by_location = by_location;
         self

@@ -1,14 +1,17 @@
 //! The simulator against the generated client and the smartthings-ext stack.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
+use smartthings::status::DeviceStatus;
 use smartthings::types::{CreateLocationRequest, DeviceCommandRequest};
 use smartthings::{Hooks, LenientItems};
 use smartthings_ext::{
-    Command, DeviceQuery, ErrorKind, RateLimitPolicy, RetryPolicy, SmartThings, collect_all,
+    Command, DeviceQuery, ErrorKind, RateLimitPolicy, RetryPolicy, SmartThings, Snapshot,
+    SnapshotOptions, collect_all,
 };
 use smartthings_sim::{Config, FaultPlan, FaultRates, Home, Simulator};
 
@@ -687,4 +690,51 @@ fn the_binary_prints_its_url_and_token() {
     assert!(seen.contains("URL:   http://127.0.0.1:"), "{seen}");
     assert!(seen.contains("/v1"), "{seen}");
     assert!(seen.contains("token: printed-token"), "{seen}");
+}
+
+/// A device page's size (seed 002).
+const PAGE: usize = 200;
+
+/// A snapshot's statuses by device id.
+fn statuses(snapshot: &Snapshot) -> BTreeMap<String, DeviceStatus> {
+    snapshot
+        .devices
+        .iter()
+        .map(|d| (d.id().to_owned(), d.status.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn devices_listed_by_location_are_the_same_home_at_a_page_per_location() {
+    let home = Home::generated(3, 250, 7).unwrap();
+    let mut per_location: HashMap<String, usize> = HashMap::new();
+    for device in home.devices.values() {
+        let location = device.device["locationId"].as_str().unwrap().to_owned();
+        *per_location.entry(location).or_default() += 1;
+    }
+    assert_eq!(per_location.len(), 3);
+    let sim = Simulator::start(home, Config::default()).await.unwrap();
+    let c = client(&sim);
+
+    let one_list = c.snapshot().await.unwrap();
+    let by_location = c
+        .snapshot_with(SnapshotOptions::default().devices_by_location(true))
+        .await
+        .unwrap();
+
+    assert_eq!(one_list.devices.len(), 250);
+    assert_eq!(by_location.devices.len(), 250);
+    assert_eq!(statuses(&by_location), statuses(&one_list));
+    assert!(statuses(&one_list).values().all(|s| s.main().is_some()));
+    assert_eq!(by_location.locations.len(), 3);
+    assert_eq!(by_location.status_fallbacks, 0);
+    assert!(by_location.invalid.is_empty());
+    // Locations, scenes and one room list per location, then the pages.
+    let fixed = 1 + 1 + 3;
+    assert_eq!(one_list.requests as usize, fixed + 250_usize.div_ceil(PAGE));
+    let pages: usize = per_location.values().map(|n| n.div_ceil(PAGE)).sum();
+    // Three partial pages where the one list has two: the lists by
+    // location were taken, and cost one request more.
+    assert_eq!(pages, 3, "{per_location:?}");
+    assert_eq!(by_location.requests as usize, fixed + pages);
 }

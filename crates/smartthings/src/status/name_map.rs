@@ -20,9 +20,10 @@ pub type Name = CompactString;
 /// capabilities of a component), so the entries are one vector of exactly
 /// their number, looked up by comparing names: one allocation a map and no
 /// hashing, where a hash map costs two allocations and a hash per key.
-/// Beyond 32 entries (only a server that sends thousands) a hash
-/// index keeps every lookup constant-time, so no status makes a loop over
-/// it quadratic. A repeated name keeps its first position and its last
+/// Beyond 128 entries (more than the largest appliance's component has
+/// capabilities; a hostile server may send millions) a hash index keeps
+/// every lookup constant-time, so no status makes a loop over it
+/// quadratic. A repeated name keeps its first position and its last
 /// value.
 ///
 /// ```
@@ -45,7 +46,7 @@ pub struct NameMap<V> {
 }
 
 /// The number of entries beyond which a [`NameMap`] keeps a hash index.
-const INDEXED: usize = 32;
+const INDEXED: usize = 128;
 
 impl<V> Default for NameMap<V> {
     fn default() -> Self {
@@ -158,8 +159,10 @@ impl<V> NameMap<V> {
 
     /// Keep only the entries `keep` accepts.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut V) -> bool) {
+        // Dropped first: should `keep` panic, no stale index survives.
+        let indexed = self.index.take().is_some();
         self.entries.retain_mut(|(k, v)| keep(k, v));
-        if self.index.is_some() {
+        if indexed {
             self.reindex();
         }
     }
@@ -347,14 +350,14 @@ mod tests {
     #[test]
     fn a_large_map_keeps_its_index_through_every_change() {
         let mut map: NameMap<usize> = NameMap::new();
-        for i in 0..100 {
+        for i in 0..200 {
             *map.get_or_insert_with(&format!("k{i}"), || 0) += i;
         }
         assert!(map.index.is_some());
         assert_eq!(map.insert("k5", 500), Some(5));
         assert_eq!(map.remove("k0"), Some(0));
         map.retain(|name, _| name != "k1");
-        assert_eq!(map.len(), 98);
+        assert_eq!(map.len(), 198);
         assert_eq!(map.keys().next(), Some("k2"));
         for (i, (name, value)) in map.iter().enumerate() {
             assert_eq!(map.position(name), Some(i));
