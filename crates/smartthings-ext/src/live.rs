@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use serde_json::Value;
-use smartthings::status::{Attribute, CapabilityStatus, ComponentStatus, Name, Timestamp};
+use smartthings::status::{Attribute, Name, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::client::SmartThings;
@@ -455,12 +455,7 @@ impl Keeper {
         };
         let slot = device
             .status
-            .components
-            .get_or_insert_with(component, ComponentStatus::default)
-            .0
-            .get_or_insert_with(capability, CapabilityStatus::default)
-            .0
-            .get_or_insert_with(attribute, Attribute::default);
+            .attribute_entry(component, capability, attribute);
         if let (Some(known), Some(time)) = (attribute_ms(slot), event.event_time)
             && time < known
         {
@@ -654,14 +649,7 @@ fn merge(known: &mut Devices, fresh: Devices) -> Vec<Change> {
         for (component, capabilities) in std::mem::take(&mut device.status.components) {
             for (capability, attributes) in capabilities.0 {
                 for (name, attribute) in attributes.0 {
-                    let slot = old
-                        .status
-                        .components
-                        .get_or_insert_with(&component, ComponentStatus::default)
-                        .0
-                        .get_or_insert_with(&capability, CapabilityStatus::default)
-                        .0
-                        .get_or_insert_with(&name, Attribute::default);
+                    let slot = old.status.attribute_entry(&component, &capability, &name);
                     if let (Some(ours), Some(theirs)) =
                         (attribute_ms(slot), attribute_ms(&attribute))
                         && ours > theirs

@@ -7,10 +7,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{
-    self, Deserialize, DeserializeOwned, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
-    Visitor,
+    self, Deserialize, DeserializeOwned, Deserializer, IntoDeserializer, MapAccess, Visitor,
 };
 use serde::ser::{Serialize, Serializer};
 use serde_json::Value;
@@ -86,6 +84,55 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OpenEnum<T> {
     }
 }
 
+/// The visitor methods for every JSON value that is not a string, each
+/// handing the value as a `serde_json::Value` to `$keep` (a function from
+/// `Value` to `Result<Self::Value, E>`): for the types that expect a string
+/// but keep whatever else a server sends ([`OpenEnum`] and the status
+/// model's `Timestamp`).
+macro_rules! visit_non_strings_as_values {
+    ($keep:expr) => {
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            $keep(serde_json::Value::from(v))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            $keep(serde_json::Value::from(v))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            $keep(serde_json::Value::from(v))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // As `Value` does: a non-finite float becomes null.
+            $keep(serde_json::Value::from(v))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            $keep(serde_json::Value::Null)
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            $keep(serde_json::Value::Null)
+        }
+
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            let seq = serde::de::value::SeqAccessDeserializer::new(seq);
+            $keep(<serde_json::Value as serde::Deserialize>::deserialize(seq)?)
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            let map = serde::de::value::MapAccessDeserializer::new(map);
+            $keep(<serde_json::Value as serde::Deserialize>::deserialize(map)?)
+        }
+    };
+}
+pub(crate) use visit_non_strings_as_values;
+
 /// Reads an [`OpenEnum`] straight from the string the deserializer hands
 /// over (borrowed when it can be), without building a `serde_json::Value`.
 /// A non-string value (a number where a name was expected) is kept as its
@@ -126,42 +173,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for OpenEnumVisitor<T> {
         })
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Self::text(Value::from(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Self::text(Value::from(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Self::text(Value::from(v))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        // As `Value` does: a non-finite float becomes null.
-        Self::text(Value::from(v))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Self::text(Value::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Self::text(Value::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        Self::text(Value::deserialize(SeqAccessDeserializer::new(seq))?)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        Self::text(Value::deserialize(MapAccessDeserializer::new(map))?)
-    }
+    visit_non_strings_as_values!(Self::text);
 }
 
 impl<T: Serialize> Serialize for OpenEnum<T> {

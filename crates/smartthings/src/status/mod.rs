@@ -358,6 +358,23 @@ impl DeviceStatus {
         self.component("main")
     }
 
+    /// The attribute `name` of `capability` in `component`, created empty
+    /// (with its component and capability) when absent: where a change to
+    /// the status is written.
+    pub fn attribute_entry(
+        &mut self,
+        component: &str,
+        capability: &str,
+        name: &str,
+    ) -> &mut Attribute {
+        self.components
+            .get_or_insert_with(component, ComponentStatus::default)
+            .0
+            .get_or_insert_with(capability, CapabilityStatus::default)
+            .0
+            .get_or_insert_with(name, Attribute::default)
+    }
+
     /// Every attribute of every capability of every component:
     /// `(component, capability, attribute name, attribute)`.
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &str, &str, &Attribute)> {

@@ -1,10 +1,10 @@
 //! [`Timestamp`]: when an attribute was reported, kept exactly as sent.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -68,10 +68,11 @@ impl Timestamp {
         })
     }
 
-    fn from_text(text: &str) -> Self {
+    /// A string as sent, copied only when it is not in the API's form.
+    fn from_text(text: Cow<'_, str>) -> Self {
         match parse_api_form(text.as_bytes()) {
             Some(ms) => Self(Repr::Millis(ms)),
-            None => Self(Repr::Other(Box::new(Value::String(text.to_owned())))),
+            None => Self(Repr::Other(Box::new(Value::String(text.into_owned())))),
         }
     }
 }
@@ -80,10 +81,7 @@ impl From<Value> for Timestamp {
     /// Any JSON value; a string in the API's form is held compactly.
     fn from(value: Value) -> Self {
         match value {
-            Value::String(s) => match parse_api_form(s.as_bytes()) {
-                Some(ms) => Self(Repr::Millis(ms)),
-                None => Self(Repr::Other(Box::new(Value::String(s)))),
-            },
+            Value::String(s) => Self::from_text(Cow::Owned(s)),
             other => Self(Repr::Other(Box::new(other))),
         }
     }
@@ -179,48 +177,14 @@ impl<'de> Visitor<'de> for TimestampVisitor {
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Timestamp, E> {
-        Ok(Timestamp::from_text(s))
+        Ok(Timestamp::from_text(Cow::Borrowed(s)))
     }
 
     fn visit_string<E: de::Error>(self, s: String) -> Result<Timestamp, E> {
-        Ok(Timestamp::from(Value::String(s)))
+        Ok(Timestamp::from_text(Cow::Owned(s)))
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Timestamp, E> {
-        Self::other(Value::from(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
-        Self::other(Value::from(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
-        Self::other(Value::from(v))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
-        Self::other(Value::from(v))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Timestamp, E> {
-        Self::other(Value::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Timestamp, E> {
-        Self::other(Value::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Timestamp, D::Error> {
-        d.deserialize_any(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Timestamp, A::Error> {
-        Self::other(Value::deserialize(SeqAccessDeserializer::new(seq))?)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Timestamp, A::Error> {
-        Self::other(Value::deserialize(MapAccessDeserializer::new(map))?)
-    }
+    crate::support::visit_non_strings_as_values!(Self::other);
 }
 
 #[cfg(test)]
