@@ -105,7 +105,7 @@ fn seed003_capability_status_decodes() {
     let switch = status.attribute("switch").unwrap();
     assert_eq!(switch.value, Some(json!("on")));
     assert_eq!(
-        switch.raw_timestamp.as_ref().map(|t| t.to_value()),
+        switch.raw_timestamp,
         Some(json!("2026-03-12T15:14:28.016Z"))
     );
 }

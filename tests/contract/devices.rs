@@ -291,7 +291,7 @@ mod get_device_capability_status {
         let switch = status.attribute("switch").unwrap();
         assert_eq!(switch.value, Some(json!("on")));
         assert_eq!(
-            switch.raw_timestamp.as_ref().map(|t| t.to_value()),
+            switch.raw_timestamp,
             Some(json!("2026-03-12T15:14:28.016Z"))
         );
         assert_eq!(

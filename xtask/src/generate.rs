@@ -130,6 +130,12 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
     let mut client: syn::File = syn::parse2(checked_path_segments(client))
         .context("progenitor produced code that does not parse")?;
     derive_default_for_open_structs(&mut client);
+    let exact = vectors_of_their_exact_length(&mut client);
+    ensure!(
+        exact > 0,
+        "no list field of a generated type was found: update `vectors_of_their_exact_length`, \
+         or decoded lists keep their growth slack"
+    );
     import_checked_encode_path(&mut client);
     let ext = ext_builders::generate(&client)
         .with_context(|| format!("wrapping the operations of {}", inputs.spec.display()))?;
@@ -299,43 +305,146 @@ fn derive_default_for_open_structs(file: &mut syn::File) {
             Some("Option" | "Vec" | "Map" | "BTreeMap" | "HashMap")
         )
     }
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
+    for strukt in module_structs(file) {
+        let syn::Fields::Named(fields) = &strukt.fields else {
             continue;
         };
-        let Some((_, items)) = &mut module.content else {
+        let open = fields
+            .named
+            .iter()
+            .any(|f| f.ident.as_ref().is_some_and(|i| i == "extra"));
+        if !open || !fields.named.iter().all(|f| defaults(&f.ty)) {
             continue;
-        };
-        for item in items {
-            let syn::Item::Struct(strukt) = item else {
-                continue;
-            };
-            let syn::Fields::Named(fields) = &strukt.fields else {
-                continue;
-            };
-            let open = fields
-                .named
-                .iter()
-                .any(|f| f.ident.as_ref().is_some_and(|i| i == "extra"));
-            if !open || !fields.named.iter().all(|f| defaults(&f.ty)) {
+        }
+        for attr in &mut strukt.attrs {
+            if !attr.path().is_ident("derive") {
                 continue;
             }
-            for attr in &mut strukt.attrs {
-                if !attr.path().is_ident("derive") {
-                    continue;
-                }
-                let Ok(mut derives) = attr.parse_args_with(
-                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-                ) else {
-                    continue;
-                };
-                if !derives.iter().any(|d| d.is_ident("Default")) {
-                    derives.push(syn::parse_quote!(Default));
-                    *attr = syn::parse_quote!(#[derive(#derives)]);
-                }
+            let Ok(mut derives) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) else {
+                continue;
+            };
+            if !derives.iter().any(|d| d.is_ident("Default")) {
+                derives.push(syn::parse_quote!(Default));
+                *attr = syn::parse_quote!(#[derive(#derives)]);
             }
         }
     }
+}
+
+/// Every list field of a decoded type (`Vec<T>` or `Option<Vec<T>>`)
+/// decodes through `smartthings::exact`, into a vector of exactly its
+/// length: serde's own decode leaves up to half of each vector unused (a
+/// one-component device with room for four). Returns how many fields.
+fn vectors_of_their_exact_length(file: &mut syn::File) -> usize {
+    fn vector(ty: &syn::Type) -> bool {
+        last_segment(ty).is_some_and(|s| s.ident == "Vec")
+    }
+    fn optional_vector(ty: &syn::Type) -> bool {
+        let Some(segment) = last_segment(ty).filter(|s| s.ident == "Option") else {
+            return false;
+        };
+        let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+            return false;
+        };
+        matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if vector(inner))
+    }
+    fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+        match ty {
+            syn::Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+            _ => None,
+        }
+    }
+    fn derives_deserialize(attrs: &[syn::Attribute]) -> bool {
+        attrs.iter().any(|attr| {
+            attr.path().is_ident("derive")
+                && attr
+                    .parse_args_with(
+                        syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                    )
+                    .is_ok_and(|derives| {
+                        derives
+                            .iter()
+                            .any(|d| d.segments.last().is_some_and(|s| s.ident == "Deserialize"))
+                    })
+        })
+    }
+    /// The names in the field's `#[serde(..)]` attributes.
+    fn serde_keys(field: &syn::Field) -> Vec<String> {
+        let mut keys = Vec::new();
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+            let _ = attr.parse_nested_meta(|meta| {
+                if let Some(ident) = meta.path.get_ident() {
+                    keys.push(ident.to_string());
+                }
+                if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<syn::Expr>()?;
+                }
+                Ok(())
+            });
+        }
+        keys
+    }
+    let vec = format!("::{SUPPORT_CRATE}::exact::vec");
+    let option_vec = format!("::{SUPPORT_CRATE}::exact::option_vec");
+    let mut fields_rewritten = 0;
+    for strukt in module_structs(file) {
+        if !derives_deserialize(&strukt.attrs) {
+            continue;
+        }
+        let syn::Fields::Named(fields) = &mut strukt.fields else {
+            continue;
+        };
+        for field in &mut fields.named {
+            let keys = serde_keys(field);
+            let decoded_otherwise = [
+                "with",
+                "deserialize_with",
+                "flatten",
+                "skip",
+                "skip_deserializing",
+            ]
+            .iter()
+            .any(|k| keys.iter().any(|key| key == k));
+            if decoded_otherwise {
+                continue;
+            }
+            let has_default = keys.iter().any(|k| k == "default");
+            let attr: syn::Attribute = if vector(&field.ty) {
+                syn::parse_quote!(#[serde(deserialize_with = #vec)])
+            } else if optional_vector(&field.ty) {
+                // serde lets an `Option` be absent only when it decodes it
+                // itself.
+                if has_default {
+                    syn::parse_quote!(#[serde(deserialize_with = #option_vec)])
+                } else {
+                    syn::parse_quote!(#[serde(default, deserialize_with = #option_vec)])
+                }
+            } else {
+                continue;
+            };
+            field.attrs.push(attr);
+            fields_rewritten += 1;
+        }
+    }
+    fields_rewritten
+}
+
+/// The structs of the generated modules (`types`, `builder`), where
+/// progenitor puts every type.
+fn module_structs(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ItemStruct> {
+    file.items
+        .iter_mut()
+        .filter_map(|item| match item {
+            syn::Item::Mod(module) => module.content.as_mut(),
+            _ => None,
+        })
+        .flat_map(|(_, items)| items.iter_mut())
+        .filter_map(|item| match item {
+            syn::Item::Struct(strukt) => Some(strukt),
+            _ => None,
+        })
 }
 
 /// progenitor's httpmock generator cannot match array query parameters

@@ -67,6 +67,30 @@ unsafe impl GlobalAlloc for Counting {
         }
         window(-(layout.size() as isize));
     }
+
+    /// The system's own `realloc`, counted as it happened: a block resized
+    /// in place (a shrink always is) changes the heap by the difference; a
+    /// moved block was held twice until the copy was done. The default,
+    /// a new block and a copy every time, would count a shrink as growth.
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded to the system allocator with the caller's
+        // guarantees, as `alloc` and `dealloc` above.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            let (old_size, new_size) = (layout.size() as isize, new_size as isize);
+            if COUNTING.load(Ordering::Relaxed) {
+                LIVE.fetch_add(new_size as usize, Ordering::Relaxed);
+                LIVE.fetch_sub(old_size as usize, Ordering::Relaxed);
+            }
+            if new == ptr {
+                window(new_size - old_size);
+            } else {
+                window(new_size);
+                window(-old_size);
+            }
+        }
+        new
+    }
 }
 
 #[global_allocator]
@@ -430,6 +454,28 @@ async fn decode_throughput() -> Result<()> {
     payloads.push((
         "simulator: 200-device page, includeStatus".into(),
         page.to_vec(),
+    ));
+    // The shape of the real page (82 devices, no status): the demo
+    // home's devices, which carry the fields real ones do (integration
+    // details, profile, presentation ids), repeated to 82 with their own ids.
+    let demo: Vec<Value> = Home::demo()
+        .devices
+        .values()
+        .map(|d| d.device.clone())
+        .collect();
+    let items: Vec<Value> = (0..82)
+        .map(|i| {
+            let mut device = demo[i % demo.len()].clone();
+            device["deviceId"] = format!("5f1c0a4e-7d2b-4c1e-9a3f-{i:012}").into();
+            device
+        })
+        .collect();
+    payloads.push((
+        format!(
+            "simulator: the demo home's {} devices repeated to 82, no status",
+            demo.len()
+        ),
+        serde_json::to_vec(&serde_json::json!({"items": items, "_links": {}}))?,
     ));
     // A large appliance: the demo refrigerator's status grown to 12
     // components, as multi-door appliances report.

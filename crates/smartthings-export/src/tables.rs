@@ -558,7 +558,7 @@ fn device_rows(d: &DeviceSnapshot, out: &mut Rows) {
                 "value_string": value.as_str(),
                 "value_boolean": value.as_bool(),
                 "unit": state.unit,
-                "data_json": state.data.as_ref().map(|d| d.to_string()),
+                "data_json": state.data.as_ref().and_then(|d| serde_json::to_string(d).ok()),
                 "timestamp": time(state.timestamp()),
             }),
         );

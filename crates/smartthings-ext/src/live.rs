@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use serde_json::Value;
-use smartthings::status::{Attribute, Name, Timestamp};
+use smartthings::status::{Attribute, Name};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::client::SmartThings;
@@ -463,8 +463,12 @@ impl Keeper {
             return Vec::new();
         }
         let previous = slot.value.clone();
-        if let Some(stamp) = event.event_time.and_then(Timestamp::from_millis) {
-            slot.raw_timestamp = Some(stamp);
+        if let Some(time) = event.event_time
+            && let Some(stamp) = chrono::DateTime::from_timestamp_millis(time)
+        {
+            slot.raw_timestamp = Some(Value::String(
+                stamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ));
         }
         if event.unit.is_some() {
             slot.unit = event.unit.as_deref().map(Name::from);

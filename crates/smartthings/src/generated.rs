@@ -146,6 +146,7 @@ pub mod types {
         pub app_type: ::std::option::Option<::smartthings::OpenEnum<AppAppType>>,
         ///Where SmartThings clients list the app.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub classifications: ::std::option::Option<
             ::std::vec::Vec<::smartthings::OpenEnum<AppClassificationsItem>>,
         >,
@@ -410,9 +411,11 @@ pub mod types {
             rename = "redirectUris",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub redirect_uris: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///SmartThings OAuth scopes the app asks for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub scope: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -430,8 +433,10 @@ pub mod types {
         pub client_name: ::std::string::String,
         ///Allowed OAuth redirect URIs.
         #[serde(rename = "redirectUris")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub redirect_uris: ::std::vec::Vec<::std::string::String>,
         ///SmartThings OAuth scopes the app asks for.
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub scope: ::std::vec::Vec<::std::string::String>,
     }
     impl AppOAuthInput {
@@ -837,6 +842,7 @@ pub mod types {
             rename = "enumCommands",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub enum_commands: ::std::option::Option<::std::vec::Vec<CapabilityEnumCommand>>,
         ///JSON Schema of the attribute state (an object with `value` and optionally `unit` and `data`), kept as free-form JSON.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -863,6 +869,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub enum_commands: ::std::vec::Vec<CapabilityEnumCommandInput>,
         ///JSON Schema of the attribute state (an object with `value` and optionally `unit` and `data`), kept as free-form JSON.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -948,6 +955,7 @@ pub mod types {
     pub struct CapabilityCommand {
         ///Arguments of the command, in order.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub arguments: ::std::option::Option<::std::vec::Vec<CapabilityArgument>>,
         ///Command name (must equal its key in `commands`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -965,6 +973,7 @@ pub mod types {
     pub struct CapabilityCommandInput {
         ///Arguments of the command, in order.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub arguments: ::std::vec::Vec<CapabilityArgumentInput>,
         ///Command name (must equal its key in `commands`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1264,6 +1273,7 @@ pub mod types {
             rename = "detailView",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub detail_view: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationDetailView>,
         >,
@@ -1520,6 +1530,7 @@ pub mod types {
     pub struct CapabilityPresentationArgumentWidgetInputList {
         ///Texts of the values that can be picked.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub alternatives: ::std::vec::Vec<CapabilityPresentationAlternativeInput>,
         ///Argument name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1544,6 +1555,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub range: ::std::vec::Vec<f64>,
     }
     impl CapabilityPresentationArgumentWidgetInputNumberField {
@@ -1559,6 +1571,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub range: ::std::vec::Vec<f64>,
         ///Step between selectable values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1598,6 +1611,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum length, in that order.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub range: ::std::vec::Vec<f64>,
     }
     impl CapabilityPresentationArgumentWidgetInputTextField {
@@ -1610,6 +1624,7 @@ pub mod types {
     pub struct CapabilityPresentationArgumentWidgetList {
         ///Texts of the values that can be picked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub alternatives: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAlternative>,
         >,
@@ -1638,6 +1653,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1655,6 +1671,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         ///Step between selectable values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1698,6 +1715,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum length, in that order.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1712,11 +1730,13 @@ pub mod types {
     pub struct CapabilityPresentationAutomation {
         ///Ways to use a command as an action.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub actions: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAutomationAction>,
         >,
         ///Ways to use an attribute as a condition.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub conditions: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAutomationCondition>,
         >,
@@ -1891,9 +1911,11 @@ pub mod types {
     pub struct CapabilityPresentationAutomationInput {
         ///Ways to use a command as an action.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub actions: ::std::vec::Vec<CapabilityPresentationAutomationActionInput>,
         ///Ways to use an attribute as a condition.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub conditions: ::std::vec::Vec<CapabilityPresentationAutomationConditionInput>,
     }
     impl CapabilityPresentationAutomationInput {
@@ -1906,6 +1928,7 @@ pub mod types {
     pub struct CapabilityPresentationAutomationList {
         ///Texts of the values that can be picked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub alternatives: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAlternative>,
         >,
@@ -1934,6 +1957,7 @@ pub mod types {
     pub struct CapabilityPresentationAutomationListInput {
         ///Texts of the values that can be picked.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub alternatives: ::std::vec::Vec<CapabilityPresentationAlternativeInput>,
         ///Command that sets the picked value (actions).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1964,6 +1988,7 @@ pub mod types {
         pub display_type: ::std::option::Option<::std::string::String>,
         ///Shortcuts that open a detail view.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub feature: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationFeature>,
         >,
@@ -1995,6 +2020,7 @@ pub mod types {
         pub display_type: ::std::option::Option<::std::string::String>,
         ///Shortcuts that open a detail view.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub feature: ::std::vec::Vec<CapabilityPresentationFeatureInput>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stepper: ::std::option::Option<CapabilityPresentationStepperInput>,
@@ -2016,6 +2042,7 @@ pub mod types {
     pub struct CapabilityPresentationDashboard {
         ///Actions offered on the card.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub actions: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationDashboardAction>,
         >,
@@ -2024,11 +2051,13 @@ pub mod types {
             rename = "basicPlus",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub basic_plus: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationBasicPlusItem>,
         >,
         ///States shown on the card.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub states: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationLabeledState>,
         >,
@@ -2143,6 +2172,7 @@ pub mod types {
     pub struct CapabilityPresentationDashboardInput {
         ///Actions offered on the card.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub actions: ::std::vec::Vec<CapabilityPresentationDashboardActionInput>,
         ///Extra controls and shortcuts on the card.
         #[serde(
@@ -2150,9 +2180,11 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub basic_plus: ::std::vec::Vec<CapabilityPresentationBasicPlusItemInput>,
         ///States shown on the card.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub states: ::std::vec::Vec<CapabilityPresentationLabeledStateInput>,
     }
     impl CapabilityPresentationDashboardInput {
@@ -2331,6 +2363,7 @@ pub mod types {
     pub struct CapabilityPresentationLabeledState {
         ///Texts of the possible values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub alternatives: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAlternative>,
         >,
@@ -2356,6 +2389,7 @@ pub mod types {
     pub struct CapabilityPresentationLabeledStateInput {
         ///Texts of the possible values.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub alternatives: ::std::vec::Vec<CapabilityPresentationAlternativeInput>,
         ///Dashboard group this state belongs to (complex devices group states and actions).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2392,6 +2426,7 @@ pub mod types {
     pub struct CapabilityPresentationListCommand {
         ///Texts of the values that can be picked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub alternatives: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAlternative>,
         >,
@@ -2430,6 +2465,7 @@ pub mod types {
     pub struct CapabilityPresentationListInputCommand {
         ///Texts of the values that can be picked.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub alternatives: ::std::vec::Vec<CapabilityPresentationAlternativeInput>,
         ///Command name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2451,6 +2487,7 @@ pub mod types {
     pub struct CapabilityPresentationListInputState {
         ///Texts of the possible values.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub alternatives: ::std::vec::Vec<CapabilityPresentationAlternativeInput>,
         ///Text to show for the state.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2469,6 +2506,7 @@ pub mod types {
     pub struct CapabilityPresentationListState {
         ///Texts of the possible values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub alternatives: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAlternative>,
         >,
@@ -2491,6 +2529,7 @@ pub mod types {
     pub struct CapabilityPresentationMultiArgCommand {
         ///One widget per argument.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub arguments: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationArgumentWidget>,
         >,
@@ -2510,6 +2549,7 @@ pub mod types {
     pub struct CapabilityPresentationMultiArgCommandInput {
         ///One widget per argument.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub arguments: ::std::vec::Vec<CapabilityPresentationArgumentWidgetInput>,
         ///Command name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2528,6 +2568,7 @@ pub mod types {
         pub command: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         ///Reference to the unit shown.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2551,6 +2592,7 @@ pub mod types {
         pub command: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub range: ::std::vec::Vec<f64>,
         ///Reference to the unit shown.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2635,6 +2677,7 @@ pub mod types {
     pub struct CapabilityPresentationPlayPauseInputState {
         ///Texts of the possible values.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub alternatives: ::std::vec::Vec<CapabilityPresentationAlternativeInput>,
         ///Attribute value meaning paused.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2656,6 +2699,7 @@ pub mod types {
     pub struct CapabilityPresentationPlayPauseState {
         ///Texts of the possible values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub alternatives: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAlternative>,
         >,
@@ -2747,6 +2791,7 @@ pub mod types {
     pub struct CapabilityPresentationPlayStopInputState {
         ///Texts of the possible values.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub alternatives: ::std::vec::Vec<CapabilityPresentationAlternativeInput>,
         ///Attribute value meaning playing.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2768,6 +2813,7 @@ pub mod types {
     pub struct CapabilityPresentationPlayStopState {
         ///Texts of the possible values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub alternatives: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAlternative>,
         >,
@@ -2828,6 +2874,7 @@ pub mod types {
         pub command: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         ///Step between selectable values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2854,6 +2901,7 @@ pub mod types {
         pub command: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub range: ::std::vec::Vec<f64>,
         ///Step between selectable values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2877,6 +2925,7 @@ pub mod types {
         pub command: ::std::option::Option<CapabilityPresentationStepperCommand>,
         ///Minimum and maximum, in that order.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         ///Step of one press.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2919,6 +2968,7 @@ pub mod types {
         pub command: ::std::option::Option<CapabilityPresentationStepperInputCommand>,
         ///Minimum and maximum, in that order.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub range: ::std::vec::Vec<f64>,
         ///Step of one press.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2958,6 +3008,7 @@ pub mod types {
         pub command: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum length, in that order.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         ///Reference to the attribute value shown.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2978,6 +3029,7 @@ pub mod types {
         pub command: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum length, in that order.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub range: ::std::vec::Vec<f64>,
         ///Reference to the attribute value shown.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3061,6 +3113,7 @@ pub mod types {
     pub struct CapabilityPresentationToggleSwitchInputState {
         ///Texts of the possible values.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub alternatives: ::std::vec::Vec<CapabilityPresentationAlternativeInput>,
         ///Text to show for the state.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3085,6 +3138,7 @@ pub mod types {
     pub struct CapabilityPresentationToggleSwitchState {
         ///Texts of the possible values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub alternatives: ::std::option::Option<
             ::std::vec::Vec<CapabilityPresentationAlternative>,
         >,
@@ -3377,6 +3431,7 @@ pub mod types {
     pub struct CapabilitySummaryList {
         ///Capabilities on this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<CapabilitySummary>>,
         >,
@@ -3492,6 +3547,7 @@ pub mod types {
         #[serde(rename = "appType")]
         pub app_type: CreateAppRequestAppType,
         ///Where SmartThings clients list the app.
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub classifications: ::std::vec::Vec<CreateAppRequestClassificationsItem>,
         ///Default description of the app.
         pub description: ::std::string::String,
@@ -3673,9 +3729,11 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub redirect_uris: ::std::vec::Vec<::std::string::String>,
         ///SmartThings OAuth scopes the app asks for.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub scope: ::std::vec::Vec<::std::string::String>,
     }
     impl CreateAppRequestOauth {
@@ -3832,6 +3890,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub detail_view: ::std::vec::Vec<CapabilityPresentationDetailViewInput>,
         ///Capability id (the same as in the path).
         pub id: ::std::string::String,
@@ -3877,6 +3936,7 @@ pub mod types {
     pub struct CreateDeviceEventsRequest {
         ///The events, in order.
         #[serde(rename = "deviceEvents")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub device_events: ::std::vec::Vec<DeviceEvent>,
     }
     impl CreateDeviceEventsRequest {
@@ -3984,6 +4044,7 @@ pub mod types {
     pub struct CreateDeviceProfileRequest {
         ///Components (1 to 20).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub components: ::std::vec::Vec<DeviceProfileComponentInput>,
         ///Free-form string metadata.
         #[serde(
@@ -3999,6 +4060,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         ///Preferences devices using the profile offer.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub preferences: ::std::vec::Vec<DeviceProfilePreferenceInput>,
     }
     impl CreateDeviceProfileRequest {
@@ -4115,6 +4177,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub detail_view: ::std::vec::Vec<PresentationDeviceConfigEntryInput>,
         ///Preloaded icon id or URL of the icon the app draws.
         #[serde(
@@ -4202,6 +4265,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateRuleRequest {
         ///Rule action definitions.
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub actions: ::std::vec::Vec<::serde_json::Value>,
         ///Rule name.
         pub name: ::std::string::String,
@@ -4604,6 +4668,7 @@ pub mod types {
     pub struct Device {
         ///Actions the caller is allowed to take.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub allowed: ::std::option::Option<
             ::std::vec::Vec<::smartthings::OpenEnum<DeviceAllowedItem>>,
         >,
@@ -4624,9 +4689,11 @@ pub mod types {
             rename = "childDevices",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub child_devices: ::std::option::Option<::std::vec::Vec<ChildDeviceRef>>,
         ///Functional sub-units of the device (main, sub).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub components: ::std::option::Option<::std::vec::Vec<DeviceComponent>>,
         ///When the device was created.
         #[serde(
@@ -4751,6 +4818,7 @@ pub mod types {
         pub profile: ::std::option::Option<::smartthings::Boxed<DeviceProfileReference>>,
         ///Relationships to other devices.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub relationships: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         ///Restriction tier of the device.
         #[serde(
@@ -4879,6 +4947,7 @@ pub mod types {
     pub struct DeviceActivityList {
         ///The events on this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<DeviceActivity>>,
         >,
@@ -4966,6 +5035,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeviceCommandRequest {
         ///List of commands to execute.
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub commands: ::std::vec::Vec<DeviceCommandRequestCommandsItem>,
     }
     impl DeviceCommandRequest {
@@ -4978,6 +5048,7 @@ pub mod types {
     pub struct DeviceCommandRequestCommandsItem {
         ///Command arguments.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub arguments: ::std::vec::Vec<::serde_json::Value>,
         ///Capability ID (e.g., switch, lock).
         pub capability: ::std::string::String,
@@ -4996,9 +5067,11 @@ pub mod types {
     pub struct DeviceComponent {
         ///Capabilities this component supports.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub capabilities: ::std::option::Option<::std::vec::Vec<CapabilityReference>>,
         ///Device category classifications.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub categories: ::std::option::Option<
             ::std::vec::Vec<DeviceComponentCategoriesItem>,
         >,
@@ -5625,6 +5698,7 @@ pub mod types {
     pub struct DevicePreferenceList {
         ///Device preferences on this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<DevicePreference>>,
         >,
@@ -5721,12 +5795,14 @@ pub mod types {
             rename = "detailView",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub detail_view: ::std::option::Option<::std::vec::Vec<DevicePresentationEntry>>,
         ///Where each app platform finds a vendor-specific details page.
         #[serde(
             rename = "dpInfo",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub dp_info: ::std::option::Option<::std::vec::Vec<DevicePresentationDpInfo>>,
         ///Preloaded icon id or URL of the device's icon.
         #[serde(
@@ -5736,6 +5812,7 @@ pub mod types {
         pub icon_url: ::std::option::Option<::std::string::String>,
         ///Translations of the presentation's labels, one per locale.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub language: ::std::option::Option<::std::vec::Vec<DevicePresentationLanguage>>,
         ///Manufacturer name (mnmn) the presentation belongs to.
         #[serde(
@@ -5762,9 +5839,11 @@ pub mod types {
     pub struct DevicePresentationAutomation {
         ///Actions offered to automations.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub actions: ::std::option::Option<::std::vec::Vec<DevicePresentationEntry>>,
         ///Conditions offered to automations.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub conditions: ::std::option::Option<::std::vec::Vec<DevicePresentationEntry>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5779,15 +5858,18 @@ pub mod types {
     pub struct DevicePresentationDashboard {
         ///Actions offered on the card.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub actions: ::std::option::Option<::std::vec::Vec<DevicePresentationEntry>>,
         ///Extra controls and shortcuts of the card.
         #[serde(
             rename = "basicPlus",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub basic_plus: ::std::option::Option<::std::vec::Vec<DevicePresentationEntry>>,
         ///States shown on the card.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub states: ::std::option::Option<::std::vec::Vec<DevicePresentationEntry>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5886,6 +5968,7 @@ pub mod types {
     pub struct DevicePresentationEntry {
         ///Human-readable names of the attribute's values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub alternatives: ::std::option::Option<
             ::std::vec::Vec<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5952,6 +6035,7 @@ pub mod types {
             rename = "poCodes",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub po_codes: ::std::option::Option<::std::vec::Vec<DevicePresentationPoCode>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -6094,6 +6178,7 @@ pub mod types {
     pub struct DeviceProfile {
         ///Components of devices using the profile (1 to 20).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub components: ::std::option::Option<::std::vec::Vec<DeviceProfileComponent>>,
         ///Device profile identifier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6108,6 +6193,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         ///Preferences devices using the profile offer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub preferences: ::std::option::Option<::std::vec::Vec<DeviceProfilePreference>>,
         ///Whether the profile is still in development or published.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6157,11 +6243,13 @@ pub mod types {
     pub struct DeviceProfileComponent {
         ///Capabilities of the component.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub capabilities: ::std::option::Option<
             ::std::vec::Vec<DeviceProfileCapability>,
         >,
         ///Device categories of the component (e.g. Light).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub categories: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Component id (e.g. main).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6182,9 +6270,11 @@ pub mod types {
     pub struct DeviceProfileComponentInput {
         ///Capabilities of the component.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub capabilities: ::std::vec::Vec<DeviceProfileCapabilityInput>,
         ///Device categories of the component (e.g. Light).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub categories: ::std::vec::Vec<::std::string::String>,
         ///Component id (e.g. main).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6203,6 +6293,7 @@ pub mod types {
     pub struct DeviceProfileList {
         ///Device profiles on this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<DeviceProfile>>,
         >,
@@ -7089,6 +7180,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub details: ::std::option::Option<::std::vec::Vec<ErrorDetail>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
@@ -7106,6 +7198,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ExecuteDeviceCommandsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub results: ::std::option::Option<
             ::std::vec::Vec<ExecuteDeviceCommandsResponseResultsItem>,
         >,
@@ -7215,6 +7308,7 @@ pub mod types {
         #[serde(rename = "clientName")]
         pub client_name: ::std::string::String,
         ///SmartThings OAuth scopes the app asks for.
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub scope: ::std::vec::Vec<::std::string::String>,
     }
     impl GenerateAppOAuthRequest {
@@ -7255,6 +7349,7 @@ pub mod types {
     pub struct GroupDeviceDetails {
         ///Members of the group.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub devices: ::std::option::Option<::std::vec::Vec<GroupDeviceDetailsDevice>>,
         ///Name of the group.
         #[serde(
@@ -8107,6 +8202,7 @@ pub mod types {
             rename = "hubDrivers",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub hub_drivers: ::std::option::Option<::std::vec::Vec<HubDriver>>,
         ///Unique identifier of the manufactured hub (16 hex digits).
         #[serde(
@@ -8243,6 +8339,7 @@ pub mod types {
     pub struct IndoorMap {
         ///Position of the device (three numbers).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub coordinates: ::std::option::Option<::std::vec::Vec<f64>>,
         ///Extra key-value information.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8251,6 +8348,7 @@ pub mod types {
         >,
         ///Rotation of the device (three numbers).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub rotation: ::std::option::Option<::std::vec::Vec<f64>>,
         ///Whether the device shows on the map.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8286,6 +8384,7 @@ pub mod types {
         pub app_id: ::std::option::Option<::std::string::String>,
         ///Where SmartThings clients list the installation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub classifications: ::std::option::Option<
             ::std::vec::Vec<::smartthings::OpenEnum<InstalledAppClassificationsItem>>,
         >,
@@ -8579,6 +8678,7 @@ pub mod types {
     pub struct InstalledAppList {
         ///The installed apps of this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<InstalledApp>>,
         >,
@@ -8693,6 +8793,7 @@ pub mod types {
             rename = "childDevices",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub child_devices: ::std::option::Option<::std::vec::Vec<IrDeviceDetails>>,
         ///Function name to infrared code; the `default` key holds the default code.
         #[serde(
@@ -8744,6 +8845,7 @@ pub mod types {
     pub struct LambdaSmartApp {
         ///AWS ARNs of the Lambda functions that run the app.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub functions: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -8757,6 +8859,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct LambdaSmartAppInput {
         ///AWS ARNs of the Lambda functions that run the app.
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub functions: ::std::vec::Vec<::std::string::String>,
     }
     impl LambdaSmartAppInput {
@@ -8904,6 +9007,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ListAppsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<::std::vec::Vec<::smartthings::Lenient<App>>>,
         #[serde(
             rename = "_links",
@@ -8922,6 +9026,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ListCapabilitiesResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<CapabilitySummary>>,
         >,
@@ -8942,6 +9047,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ListDevicesResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<Device>>,
         >,
@@ -8962,6 +9068,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ListLocationsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<Location>>,
         >,
@@ -8982,6 +9089,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ListRoomsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<::std::vec::Vec<::smartthings::Lenient<Room>>>,
         #[serde(
             rename = "_links",
@@ -9000,6 +9108,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ListRulesResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<::std::vec::Vec<::smartthings::Lenient<Rule>>>,
         #[serde(
             rename = "_links",
@@ -9018,6 +9127,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ListScenesResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<::std::vec::Vec<::smartthings::Lenient<Scene>>>,
         #[serde(
             rename = "_links",
@@ -9036,6 +9146,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ListSubscriptionsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<Subscription>>,
         >,
@@ -9071,6 +9182,7 @@ pub mod types {
     pub struct LocaleReferenceList {
         ///Locales on this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<LocaleReference>>,
         >,
@@ -9206,6 +9318,7 @@ pub mod types {
         pub driver_id: ::std::option::Option<::std::string::String>,
         ///Matter endpoints of the device.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub endpoints: ::std::option::Option<::std::vec::Vec<MatterEndpoint>>,
         ///Whether the device runs on the hub.
         #[serde(
@@ -9252,6 +9365,7 @@ pub mod types {
             rename = "supportedNetworkInterfaces",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub supported_network_interfaces: ::std::option::Option<
             ::std::vec::Vec<
                 ::smartthings::OpenEnum<
@@ -9470,6 +9584,7 @@ pub mod types {
             rename = "deviceTypes",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub device_types: ::std::option::Option<
             ::std::vec::Vec<MatterEndpointDeviceType>,
         >,
@@ -9558,6 +9673,7 @@ pub mod types {
     pub struct ModeList {
         ///The modes on this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<::std::vec::Vec<::smartthings::Lenient<Mode>>>,
         #[serde(
             rename = "_links",
@@ -9708,11 +9824,13 @@ pub mod types {
         )]
         pub location_id: ::std::option::Option<::std::string::String>,
         ///Localised texts; each entry maps a locale key (`{language}_{country}`, or `default`) to a title and body.
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub messages: ::std::vec::Vec<
             ::std::collections::BTreeMap<::std::string::String, NotificationMessage>,
         >,
         ///Variables to substitute in titles and bodies.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub replacements: ::std::vec::Vec<NotificationReplacement>,
         ///Kind of notification, which decides how the phone alerts the user.
         #[serde(rename = "type")]
@@ -9943,6 +10061,7 @@ pub mod types {
             rename = "detailView",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub detail_view: ::std::option::Option<
             ::std::vec::Vec<PresentationDeviceConfigEntry>,
         >,
@@ -9951,6 +10070,7 @@ pub mod types {
             rename = "dpInfo",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub dp_info: ::std::option::Option<
             ::std::vec::Vec<PresentationDeviceConfigDpInfo>,
         >,
@@ -9990,11 +10110,13 @@ pub mod types {
     pub struct PresentationDeviceConfigAutomation {
         ///Capabilities usable as actions.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub actions: ::std::option::Option<
             ::std::vec::Vec<PresentationDeviceConfigEntry>,
         >,
         ///Capabilities usable as conditions.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub conditions: ::std::option::Option<
             ::std::vec::Vec<PresentationDeviceConfigEntry>,
         >,
@@ -10011,9 +10133,11 @@ pub mod types {
     pub struct PresentationDeviceConfigAutomationInput {
         ///Capabilities usable as actions.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub actions: ::std::vec::Vec<PresentationDeviceConfigEntryInput>,
         ///Capabilities usable as conditions.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub conditions: ::std::vec::Vec<PresentationDeviceConfigEntryInput>,
     }
     impl PresentationDeviceConfigAutomationInput {
@@ -10026,11 +10150,13 @@ pub mod types {
     pub struct PresentationDeviceConfigDashboard {
         ///Capabilities whose action the card offers.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub actions: ::std::option::Option<
             ::std::vec::Vec<PresentationDeviceConfigEntry>,
         >,
         ///Capabilities whose state the card shows.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub states: ::std::option::Option<
             ::std::vec::Vec<PresentationDeviceConfigEntry>,
         >,
@@ -10047,9 +10173,11 @@ pub mod types {
     pub struct PresentationDeviceConfigDashboardInput {
         ///Capabilities whose action the card offers.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub actions: ::std::vec::Vec<PresentationDeviceConfigEntryInput>,
         ///Capabilities whose state the card shows.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub states: ::std::vec::Vec<PresentationDeviceConfigEntryInput>,
     }
     impl PresentationDeviceConfigDashboardInput {
@@ -10152,11 +10280,13 @@ pub mod types {
         pub component: ::std::option::Option<::std::string::String>,
         ///JSON Patch operations applied to the capability's presentation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub patch: ::std::option::Option<
             ::std::vec::Vec<PresentationDeviceConfigPatchItem>,
         >,
         ///Narrowed values or ranges of the capability's attributes and commands.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub values: ::std::option::Option<
             ::std::vec::Vec<PresentationDeviceConfigValue>,
         >,
@@ -10189,9 +10319,11 @@ pub mod types {
         pub component: ::std::option::Option<::std::string::String>,
         ///JSON Patch operations applied to the capability's presentation.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub patch: ::std::vec::Vec<PresentationDeviceConfigPatchItemInput>,
         ///Narrowed values or ranges of the capability's attributes and commands.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub values: ::std::vec::Vec<PresentationDeviceConfigValueInput>,
         ///Capability version.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10433,6 +10565,7 @@ pub mod types {
             rename = "enabledValues",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub enabled_values: ::std::option::Option<
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -10441,6 +10574,7 @@ pub mod types {
         pub key: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         ///Step between selectable values (default 1).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10462,12 +10596,14 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub enabled_values: ::std::vec::Vec<::std::string::String>,
         ///Attribute or command name (e.g. fanMode.value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::std::string::String>,
         ///Minimum and maximum, in that order.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub range: ::std::vec::Vec<f64>,
         ///Step between selectable values (default 1).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10527,6 +10663,7 @@ pub mod types {
     pub struct Rule {
         ///Actions to execute when rule conditions are met.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub actions: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         ///Where the rule executes.
         #[serde(
@@ -10573,6 +10710,7 @@ pub mod types {
         pub action_id: ::std::option::Option<::std::string::String>,
         ///Outcome of a command action, one entry per device.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub command: ::std::option::Option<::std::vec::Vec<RuleExecutionCommandResult>>,
         #[serde(rename = "if", skip_serializing_if = "::std::option::Option::is_none")]
         pub if_: ::std::option::Option<RuleExecutionIfResult>,
@@ -10873,6 +11011,7 @@ pub mod types {
     pub struct RuleExecutionResponse {
         ///Outcome of each action of the rule.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub actions: ::std::option::Option<::std::vec::Vec<RuleExecutionActionResult>>,
         ///Identifier of this execution.
         #[serde(
@@ -11117,6 +11256,7 @@ pub mod types {
             rename = "scheduledExecutions",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub scheduled_executions: ::std::option::Option<::std::vec::Vec<i64>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -11131,6 +11271,7 @@ pub mod types {
     pub struct ScheduleList {
         ///The schedules of this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<Schedule>>,
         >,
@@ -11301,6 +11442,7 @@ pub mod types {
         #[serde(rename = "appType")]
         pub app_type: UpdateAppRequestAppType,
         ///Where SmartThings clients list the app.
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub classifications: ::std::vec::Vec<UpdateAppRequestClassificationsItem>,
         ///Default description of the app.
         pub description: ::std::string::String,
@@ -11472,6 +11614,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub detail_view: ::std::vec::Vec<CapabilityPresentationDetailViewInput>,
     }
     impl UpdateCapabilityPresentationRequest {
@@ -11510,6 +11653,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpdateDeviceComponent {
         ///Category names of the component (e.g. Switch, Light).
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub categories: ::std::vec::Vec<::std::string::String>,
         ///Icon of the component.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11527,6 +11671,7 @@ pub mod types {
     pub struct UpdateDeviceProfileRequest {
         ///Components (1 to 20).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub components: ::std::vec::Vec<DeviceProfileComponentInput>,
         ///Free-form string metadata.
         #[serde(
@@ -11539,6 +11684,7 @@ pub mod types {
         >,
         ///Preferences devices using the profile offer.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub preferences: ::std::vec::Vec<DeviceProfilePreferenceInput>,
     }
     impl UpdateDeviceProfileRequest {
@@ -11551,6 +11697,7 @@ pub mod types {
     pub struct UpdateDeviceRequest {
         ///Components whose categories or icon change.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub components: ::std::vec::Vec<UpdateDeviceComponent>,
         ///New user-given label.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11825,6 +11972,7 @@ pub mod types {
             rename = "eventValues",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub event_values: ::std::option::Option<
             ::std::vec::Vec<VirtualDeviceAttributeValue>,
         >,
@@ -11857,6 +12005,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub event_values: ::std::vec::Vec<VirtualDeviceAttributeValueInput>,
         ///Capability version.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11872,6 +12021,7 @@ pub mod types {
     pub struct VirtualDeviceCommandMappings {
         ///One mapping per command.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub commands: ::std::option::Option<
             ::std::vec::Vec<VirtualDeviceCommandMapping>,
         >,
@@ -11888,6 +12038,7 @@ pub mod types {
     pub struct VirtualDeviceCommandMappingsInput {
         ///One mapping per command.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "::smartthings::exact::vec")]
         pub commands: ::std::vec::Vec<VirtualDeviceCommandMappingInput>,
     }
     impl VirtualDeviceCommandMappingsInput {
@@ -11934,6 +12085,7 @@ pub mod types {
             rename = "stateChanges",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub state_changes: ::std::option::Option<::std::vec::Vec<bool>>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -11948,6 +12100,7 @@ pub mod types {
     pub struct VirtualDeviceList {
         ///The devices on this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub items: ::std::option::Option<
             ::std::vec::Vec<::smartthings::Lenient<Device>>,
         >,

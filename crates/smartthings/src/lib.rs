@@ -15,6 +15,7 @@ extern crate self as smartthings;
 )]
 #[rustfmt::skip] // prettyplease formats it, so that --check compares like with like
 mod generated;
+pub mod exact;
 mod hooks;
 pub mod status;
 mod support;

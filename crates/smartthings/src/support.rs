@@ -84,12 +84,12 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OpenEnum<T> {
     }
 }
 
-/// The visitor methods for every JSON value that is not a string, each
-/// handing the value as a `serde_json::Value` to `$keep` (a function from
-/// `Value` to `Result<Self::Value, E>`): for the types that expect a string
-/// but keep whatever else a server sends ([`OpenEnum`] and the status
-/// model's `Timestamp`).
-macro_rules! visit_non_strings_as_values {
+/// The visitor methods for the JSON values that are neither strings nor
+/// objects, each handing the value as a `serde_json::Value` to `$keep` (a
+/// function from `Value` to `Result<Self::Value, E>`): for the types that
+/// read a string or an object straight and keep whatever else a server
+/// sends ([`OpenEnum`] and the status model's `data`).
+macro_rules! visit_scalars_and_arrays_as_values {
     ($keep:expr) => {
         fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
             $keep(serde_json::Value::from(v))
@@ -124,14 +124,9 @@ macro_rules! visit_non_strings_as_values {
             let seq = serde::de::value::SeqAccessDeserializer::new(seq);
             $keep(<serde_json::Value as serde::Deserialize>::deserialize(seq)?)
         }
-
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            let map = serde::de::value::MapAccessDeserializer::new(map);
-            $keep(<serde_json::Value as serde::Deserialize>::deserialize(map)?)
-        }
     };
 }
-pub(crate) use visit_non_strings_as_values;
+pub(crate) use visit_scalars_and_arrays_as_values;
 
 /// Reads an [`OpenEnum`] straight from the string the deserializer hands
 /// over (borrowed when it can be), without building a `serde_json::Value`.
@@ -173,7 +168,12 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for OpenEnumVisitor<T> {
         })
     }
 
-    visit_non_strings_as_values!(Self::text);
+    visit_scalars_and_arrays_as_values!(Self::text);
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let map = de::value::MapAccessDeserializer::new(map);
+        Self::text(Value::deserialize(map)?)
+    }
 }
 
 impl<T: Serialize> Serialize for OpenEnum<T> {

@@ -14,11 +14,9 @@
 //!
 //! The model is compact, since a home's status is thousands of attributes:
 //! names are held inline ([`Name`]), each level is one vector of exactly its
-//! entries ([`NameMap`]), a timestamp in the API's form is a number
-//! ([`Timestamp`]), and the rare `data` is held out of line.
+//! entries ([`NameMap`]), and the rare `data` is held out of line.
 
 mod name_map;
-mod timestamp;
 
 use std::cell::Cell;
 use std::fmt;
@@ -29,7 +27,6 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 pub use name_map::{Name, NameMap};
-pub use timestamp::Timestamp;
 
 /// The state of one attribute.
 ///
@@ -45,14 +42,16 @@ pub struct Attribute {
     /// The unit (`%`, `K`, `F`, `C`, `W`, `kWh`, `s`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<Name>,
-    /// Extra data, e.g. `{"reason": "INVALID-ACCESS-TOKEN"}`; boxed, since
-    /// most attributes have none.
+    /// Extra data, an object such as `{"reason": "INVALID-ACCESS-TOKEN"}`,
+    /// held as every level of the model is; boxed, since most attributes
+    /// have none. A `data` that is not an object (none is documented) is
+    /// kept in [`Attribute::other`], under `data`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<Box<Value>>,
+    pub data: Option<Box<NameMap<Value>>>,
     /// When the value was last reported, exactly as sent; see
     /// [`Attribute::timestamp`] for the parsed time.
     #[serde(rename = "timestamp", skip_serializing_if = "Option::is_none")]
-    pub raw_timestamp: Option<Timestamp>,
+    pub raw_timestamp: Option<Value>,
     /// Fields this crate does not know, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -96,6 +95,45 @@ impl<'de> Deserialize<'de> for Unit {
     }
 }
 
+/// An attribute's `data` as sent: an object, read straight into a
+/// [`NameMap`] (no `serde_json::Map` built), or any other value.
+enum Data {
+    Object(NameMap<Value>),
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for Data {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(DataVisitor)
+    }
+}
+
+struct DataVisitor;
+
+impl DataVisitor {
+    fn other<E>(value: Value) -> Result<Data, E> {
+        Ok(Data::Other(value))
+    }
+}
+
+impl<'de> Visitor<'de> for DataVisitor {
+    type Value = Data;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Data, A::Error> {
+        name_map::exact(map, &DATA).map(Data::Object)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Data, E> {
+        Self::other(Value::from(s))
+    }
+
+    crate::support::visit_scalars_and_arrays_as_values!(Self::other);
+}
+
 impl<'de> Visitor<'de> for AttributeVisitor {
     type Value = Attribute;
 
@@ -110,7 +148,17 @@ impl<'de> Visitor<'de> for AttributeVisitor {
             match &*key.0 {
                 "value" => once(&mut attribute.value, "value", &mut map)?,
                 "unit" => once(&mut unit, "unit", &mut map)?,
-                "data" => once(&mut attribute.data, "data", &mut map)?,
+                "data" => {
+                    if attribute.data.is_some() || attribute.other.contains_key("data") {
+                        return Err(de::Error::duplicate_field("data"));
+                    }
+                    match map.next_value()? {
+                        Data::Object(data) => attribute.data = Some(Box::new(data)),
+                        Data::Other(value) => {
+                            attribute.other.insert("data".to_owned(), value);
+                        }
+                    }
+                }
                 "timestamp" => once(&mut attribute.raw_timestamp, "timestamp", &mut map)?,
                 _ => {
                     let value = map.next_value()?;
@@ -167,7 +215,7 @@ impl Attribute {
     /// fraction, without an offset (taken as UTC), with a space for `T`, or
     /// epoch milliseconds. `None` if absent or unreadable.
     pub fn timestamp(&self) -> Option<DateTime<FixedOffset>> {
-        self.raw_timestamp.as_ref()?.parse()
+        parse_timestamp(self.raw_timestamp.as_ref()?)
     }
 
     /// The value with its unit, when it is a number.
@@ -223,6 +271,7 @@ pub struct Measurement<'a> {
 pub struct CapabilityStatus(pub NameMap<Attribute>);
 
 thread_local! {
+    static DATA: Cell<Vec<(Name, Value)>> = const { Cell::new(Vec::new()) };
     static ATTRIBUTES: Cell<Vec<(Name, Attribute)>> = const { Cell::new(Vec::new()) };
     static CAPABILITIES: Cell<Vec<(Name, CapabilityStatus)>> = const { Cell::new(Vec::new()) };
     static COMPONENTS: Cell<Vec<(Name, ComponentStatus)>> = const { Cell::new(Vec::new()) };
@@ -675,6 +724,48 @@ mod tests {
             serde_json::from_str::<DeviceStatus>("{}").unwrap(),
             DeviceStatus::default()
         );
+    }
+
+    #[test]
+    fn data_is_a_map_and_any_other_value_is_kept_under_its_name() {
+        let text = r#"{"value": "offline", "data": {"reason": "INVALID-ACCESS-TOKEN", "n": [1]}}"#;
+        let a: Attribute = serde_json::from_str(text).unwrap();
+        let data = a.data.as_deref().unwrap();
+        assert_eq!(data["reason"], json!("INVALID-ACCESS-TOKEN"));
+        assert_eq!(data.keys().collect::<Vec<_>>(), ["reason", "n"]);
+        assert_eq!(a.data_str("reason"), Some("INVALID-ACCESS-TOKEN"));
+        assert!(a.other.is_empty());
+        let from_value: Attribute =
+            serde_json::from_value(serde_json::from_str(text).unwrap()).unwrap();
+        assert_eq!(from_value, a);
+        assert_eq!(
+            serde_json::to_value(&a).unwrap(),
+            serde_json::from_str::<Value>(text).unwrap()
+        );
+        for odd in [
+            json!(null),
+            json!("x"),
+            json!(7),
+            json!([{"a": 1}]),
+            json!(true),
+        ] {
+            let sent = json!({"value": 1, "data": odd});
+            let a: Attribute = serde_json::from_value(sent.clone()).unwrap();
+            assert_eq!(a.data, None, "{odd}");
+            assert_eq!(a.other["data"], odd);
+            assert_eq!(serde_json::to_value(&a).unwrap(), sent);
+        }
+        for repeated in [
+            r#"{"data": {}, "data": {}}"#,
+            r#"{"data": 1, "data": {}}"#,
+            r#"{"data": {}, "data": 1}"#,
+        ] {
+            let error = serde_json::from_str::<Attribute>(repeated).unwrap_err();
+            assert!(
+                error.to_string().contains("duplicate field `data`"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -74,7 +74,7 @@ fn status_table(status: &DeviceStatus) -> Table {
             attribute
                 .raw_timestamp
                 .as_ref()
-                .map(|t| cell(&t.to_value()))
+                .map(cell)
                 .unwrap_or_default(),
         ]);
     }
