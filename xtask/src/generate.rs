@@ -130,7 +130,7 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
     let mut client: syn::File = syn::parse2(checked_path_segments(client))
         .context("progenitor produced code that does not parse")?;
     derive_default_for_open_structs(&mut client);
-    let exact = vectors_of_their_exact_length(&mut client);
+    let exact = vectors_of_their_exact_length(&mut client)?;
     ensure!(
         exact > 0,
         "no list field of a generated type was found: update `vectors_of_their_exact_length`, \
@@ -317,12 +317,7 @@ fn derive_default_for_open_structs(file: &mut syn::File) {
             continue;
         }
         for attr in &mut strukt.attrs {
-            if !attr.path().is_ident("derive") {
-                continue;
-            }
-            let Ok(mut derives) = attr.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            ) else {
+            let Some(mut derives) = derive_list(attr) else {
                 continue;
             };
             if !derives.iter().any(|d| d.is_ident("Default")) {
@@ -333,11 +328,13 @@ fn derive_default_for_open_structs(file: &mut syn::File) {
     }
 }
 
-/// Every list field of a decoded type (`Vec<T>` or `Option<Vec<T>>`)
+/// Every list field of a decoded struct (`Vec<T>` or `Option<Vec<T>>`)
 /// decodes through `smartthings::exact`, into a vector of exactly its
 /// length: serde's own decode leaves up to half of each vector unused (a
-/// one-component device with room for four). Returns how many fields.
-fn vectors_of_their_exact_length(file: &mut syn::File) -> usize {
+/// one-component device with room for four). A list inside a list or a map,
+/// or a field of an enum variant, keeps serde's decode. Returns how many
+/// fields.
+fn vectors_of_their_exact_length(file: &mut syn::File) -> Result<usize> {
     fn vector(ty: &syn::Type) -> bool {
         last_segment(ty).is_some_and(|s| s.ident == "Vec")
     }
@@ -358,33 +355,34 @@ fn vectors_of_their_exact_length(file: &mut syn::File) -> usize {
     }
     fn derives_deserialize(attrs: &[syn::Attribute]) -> bool {
         attrs.iter().any(|attr| {
-            attr.path().is_ident("derive")
-                && attr
-                    .parse_args_with(
-                        syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-                    )
-                    .is_ok_and(|derives| {
-                        derives
-                            .iter()
-                            .any(|d| d.segments.last().is_some_and(|s| s.ident == "Deserialize"))
-                    })
+            derive_list(attr).is_some_and(|derives| {
+                derives
+                    .iter()
+                    .any(|d| d.segments.last().is_some_and(|s| s.ident == "Deserialize"))
+            })
         })
     }
-    /// The names in the field's `#[serde(..)]` attributes.
-    fn serde_keys(field: &syn::Field) -> Vec<String> {
+    /// The names in the field's `#[serde(..)]` attributes, at their top
+    /// level (`rename(deserialize = ..)` names `rename`).
+    fn serde_keys(field: &syn::Field) -> syn::Result<Vec<String>> {
+        fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+            if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                meta.parse_nested_meta(|inner| skip_value(&inner))?;
+            }
+            Ok(())
+        }
         let mut keys = Vec::new();
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
-            let _ = attr.parse_nested_meta(|meta| {
+            attr.parse_nested_meta(|meta| {
                 if let Some(ident) = meta.path.get_ident() {
                     keys.push(ident.to_string());
                 }
-                if meta.input.peek(syn::Token![=]) {
-                    meta.value()?.parse::<syn::Expr>()?;
-                }
-                Ok(())
-            });
+                skip_value(&meta)
+            })?;
         }
-        keys
+        Ok(keys)
     }
     let vec = format!("::{SUPPORT_CRATE}::exact::vec");
     let option_vec = format!("::{SUPPORT_CRATE}::exact::option_vec");
@@ -397,7 +395,16 @@ fn vectors_of_their_exact_length(file: &mut syn::File) -> usize {
             continue;
         };
         for field in &mut fields.named {
-            let keys = serde_keys(field);
+            let keys = serde_keys(field).with_context(|| {
+                format!(
+                    "reading the serde attributes of {}::{}",
+                    strukt.ident,
+                    field
+                        .ident
+                        .as_ref()
+                        .map_or(String::new(), ToString::to_string)
+                )
+            })?;
             let decoded_otherwise = [
                 "with",
                 "deserialize_with",
@@ -428,11 +435,24 @@ fn vectors_of_their_exact_length(file: &mut syn::File) -> usize {
             fields_rewritten += 1;
         }
     }
-    fields_rewritten
+    Ok(fields_rewritten)
 }
 
-/// The structs of the generated modules (`types`, `builder`), where
-/// progenitor puts every type.
+/// The paths a `#[derive(..)]` attribute lists; `None` for any other
+/// attribute.
+fn derive_list(
+    attr: &syn::Attribute,
+) -> Option<syn::punctuated::Punctuated<syn::Path, syn::Token![,]>> {
+    if !attr.path().is_ident("derive") {
+        return None;
+    }
+    attr.parse_args_with(syn::punctuated::Punctuated::parse_terminated)
+        .ok()
+}
+
+/// The structs directly inside the generated file's top-level modules
+/// (`types`, `builder`): where progenitor puts every response and request
+/// type (`types::builder`'s builders derive no `Deserialize`).
 fn module_structs(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ItemStruct> {
     file.items
         .iter_mut()

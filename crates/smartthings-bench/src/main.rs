@@ -69,8 +69,8 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     /// The system's own `realloc`, counted as it happened: a block resized
-    /// in place (a shrink always is) changes the heap by the difference; a
-    /// moved block was held twice until the copy was done. The default,
+    /// in place (glibc shrinks in place) changes the heap by the difference;
+    /// a moved block was held twice until the copy was done. The default,
     /// a new block and a copy every time, would count a shrink as growth.
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded to the system allocator with the caller's

@@ -507,6 +507,18 @@ fn timestamp(raw: Option<&Value>) -> Value {
     time(raw.and_then(smartthings_ext::parse_timestamp))
 }
 
+/// An attribute's `data` as JSON text, whatever its shape (the status
+/// model keeps an object as a map, anything else among the unknown fields),
+/// with an object's keys sorted: the text a previous load wrote for the
+/// same data, so that an unchanged status is seen as unchanged.
+fn data_json(state: &smartthings::status::Attribute) -> Option<String> {
+    let data = match &state.data {
+        Some(map) => Value::Object(map.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect()),
+        None => state.other.get("data")?.clone(),
+    };
+    Some(data.to_string())
+}
+
 fn time(t: Option<chrono::DateTime<chrono::FixedOffset>>) -> Value {
     t.map_or(Value::Null, |t| json!(stamp(t.to_utc())))
 }
@@ -558,7 +570,7 @@ fn device_rows(d: &DeviceSnapshot, out: &mut Rows) {
                 "value_string": value.as_str(),
                 "value_boolean": value.as_bool(),
                 "unit": state.unit,
-                "data_json": state.data.as_ref().and_then(|d| serde_json::to_string(d).ok()),
+                "data_json": data_json(state),
                 "timestamp": time(state.timestamp()),
             }),
         );
@@ -740,5 +752,28 @@ mod tests {
         assert_eq!(stamp(t.to_utc()), "2019-02-12T12:46:09.422123Z");
         let t = DateTime::parse_from_rfc3339("2019-02-12T21:46:09.422Z").unwrap();
         assert_eq!(stamp(t.to_utc()), "2019-02-12T21:46:09.422Z");
+    }
+
+    /// The status model keeps a `data` object in the server's key order;
+    /// the column is written with sorted keys, as loads before it wrote
+    /// them, so that an unchanged status is not a change.
+    #[test]
+    fn data_is_written_with_sorted_keys_whatever_its_shape() {
+        let attribute = |data: Value| -> smartthings::status::Attribute {
+            serde_json::from_value(json!({"value": 1, "data": data})).unwrap()
+        };
+        let object = attribute(json!({"protocol": "cloud", "deviceScheme": "UNTRACKED"}));
+        assert_eq!(
+            data_json(&object).as_deref(),
+            Some(r#"{"deviceScheme":"UNTRACKED","protocol":"cloud"}"#)
+        );
+        assert_eq!(
+            data_json(&attribute(json!("odd"))).as_deref(),
+            Some(r#""odd""#)
+        );
+        assert_eq!(data_json(&attribute(json!(null))).as_deref(), Some("null"));
+        let none: smartthings::status::Attribute =
+            serde_json::from_value(json!({"value": 1})).unwrap();
+        assert_eq!(data_json(&none), None);
     }
 }

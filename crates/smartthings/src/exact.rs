@@ -1,6 +1,7 @@
-//! Arrays decoded into vectors of exactly their length, for the generated
-//! types' list fields (`cargo xtask regen` names these functions in their
-//! `deserialize_with`).
+//! Arrays decoded into vectors of exactly their length, for the list fields
+//! of the generated structs (`Vec<T>` and `Option<Vec<T>>`: `cargo xtask
+//! regen` names these functions in their `deserialize_with`; a list nested
+//! in a list or held in a map keeps serde's own decode).
 //!
 //! JSON gives no length up front, so a vector grows as it fills: serde's
 //! own `Vec` decode leaves a one-component device with room for four, and
@@ -64,17 +65,19 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Exact<T> {
         let Some(second) = seq.next_element()? else {
             return Ok(vec![first]);
         };
-        // A length the deserializer knows (a `Value` does) is trusted only
-        // as far as serde's own `Vec` trusts it.
-        let hint = seq.size_hint().unwrap_or(0).min(4096);
-        let mut items = Vec::with_capacity((hint + 2).max(4));
+        // A length the deserializer knows (a `Value` does) is trusted as far
+        // as serde's own `Vec` trusts it: up to a megabyte of items.
+        let capacity = match seq.size_hint() {
+            Some(rest) => rest.min((1 << 20) / std::mem::size_of::<T>().max(1)) + 2,
+            None => 4,
+        };
+        let mut items = Vec::with_capacity(capacity);
         items.push(first);
         items.push(second);
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
-        // Shrinking is a `realloc` in place: no copy, the tail goes back to
-        // the allocator.
+        // A shrink is a `realloc` that glibc does in place, without a copy.
         items.shrink_to_fit();
         Ok(items)
     }

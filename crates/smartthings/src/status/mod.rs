@@ -45,14 +45,16 @@ pub struct Attribute {
     /// Extra data, an object such as `{"reason": "INVALID-ACCESS-TOKEN"}`,
     /// held as every level of the model is; boxed, since most attributes
     /// have none. A `data` that is not an object (none is documented) is
-    /// kept in [`Attribute::other`], under `data`.
+    /// kept in [`Attribute::other`], under `data`; set one or the other,
+    /// since both would be written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Box<NameMap<Value>>>,
     /// When the value was last reported, exactly as sent; see
     /// [`Attribute::timestamp`] for the parsed time.
     #[serde(rename = "timestamp", skip_serializing_if = "Option::is_none")]
     pub raw_timestamp: Option<Value>,
-    /// Fields this crate does not know, kept for re-serialisation.
+    /// Fields this crate does not know, and a `data` that is not an
+    /// object, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -80,9 +82,9 @@ impl<'de> Deserialize<'de> for Attribute {
     }
 }
 
-/// [`Attribute`]'s decoder: the four known keys by name, any other into
-/// `other`. A key sent as `null` is `Some(Value::Null)`, a missing key
-/// `None`; `"unit": null` is no unit.
+/// [`Attribute`]'s decoder: the four known keys by name, any other (and a
+/// `data` that is not an object) into `other`. A key sent as `null` is
+/// `Some(Value::Null)`, a missing key `None`; `"unit": null` is no unit.
 struct AttributeVisitor;
 
 /// A unit, read without copying the text twice.
@@ -359,7 +361,8 @@ impl ComponentStatus {
 pub struct DeviceStatus {
     /// Component id → component status.
     pub components: NameMap<ComponentStatus>,
-    /// Fields this crate does not know, kept for re-serialisation.
+    /// Fields this crate does not know, and a `data` that is not an
+    /// object, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
