@@ -296,10 +296,7 @@ fn import_checked_encode_path(file: &mut syn::File) {
 /// unknown fields were kept.
 fn derive_default_for_open_structs(file: &mut syn::File) {
     fn defaults(ty: &syn::Type) -> bool {
-        let syn::Type::Path(path) = ty else {
-            return false;
-        };
-        let last = path.path.segments.last().map(|s| s.ident.to_string());
+        let last = last_segment(ty).map(|s| s.ident.to_string());
         matches!(
             last.as_deref(),
             Some("Option" | "Vec" | "Map" | "BTreeMap" | "HashMap")
@@ -346,12 +343,6 @@ fn vectors_of_their_exact_length(file: &mut syn::File) -> Result<usize> {
             return false;
         };
         matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if vector(inner))
-    }
-    fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
-        match ty {
-            syn::Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
-            _ => None,
-        }
     }
     fn derives_deserialize(attrs: &[syn::Attribute]) -> bool {
         attrs.iter().any(|attr| {
@@ -436,6 +427,14 @@ fn vectors_of_their_exact_length(file: &mut syn::File) -> Result<usize> {
         }
     }
     Ok(fields_rewritten)
+}
+
+/// The last segment of a type's path (`Vec` of `::std::vec::Vec<T>`).
+fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        _ => None,
+    }
 }
 
 /// The paths a `#[derive(..)]` attribute lists; `None` for any other

@@ -504,7 +504,8 @@ fn raw(v: &impl serde::Serialize) -> Value {
 }
 
 fn timestamp(raw: Option<&Value>) -> Value {
-    time(raw.and_then(smartthings_ext::parse_timestamp))
+    raw.and_then(smartthings_ext::parse_timestamp)
+        .map_or(Value::Null, |t| json!(stamp(t.to_utc())))
 }
 
 /// An attribute's `data` as JSON text, whatever its shape (the status
@@ -517,10 +518,6 @@ fn data_json(state: &smartthings::status::Attribute) -> Option<String> {
         None => state.other.get("data")?.clone(),
     };
     Some(data.to_string())
-}
-
-fn time(t: Option<chrono::DateTime<chrono::FixedOffset>>) -> Value {
-    t.map_or(Value::Null, |t| json!(stamp(t.to_utc())))
 }
 
 fn device_rows(d: &DeviceSnapshot, out: &mut Rows) {
@@ -571,7 +568,7 @@ fn device_rows(d: &DeviceSnapshot, out: &mut Rows) {
                 "value_boolean": value.as_bool(),
                 "unit": state.unit,
                 "data_json": data_json(state),
-                "timestamp": time(state.timestamp()),
+                "timestamp": timestamp(state.raw_timestamp.as_ref()),
             }),
         );
     }

@@ -361,8 +361,7 @@ impl ComponentStatus {
 pub struct DeviceStatus {
     /// Component id → component status.
     pub components: NameMap<ComponentStatus>,
-    /// Fields this crate does not know, and a `data` that is not an
-    /// object, kept for re-serialisation.
+    /// Fields this crate does not know, kept for re-serialisation.
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
