@@ -109,6 +109,43 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// The ratios `numerator[i] / denominator[i]` of runs made side by side:
+/// their median and quartiles. On a shared VM the machine's speed drifts
+/// by 10 % within seconds; a ratio taken within one round cancels what
+/// the two runs shared, where a ratio of two medians does not.
+struct Paired {
+    median: f64,
+    lower_quartile: f64,
+    upper_quartile: f64,
+}
+
+impl Paired {
+    fn of(numerator: &[f64], denominator: &[f64]) -> Self {
+        let mut ratios: Vec<f64> = numerator
+            .iter()
+            .zip(denominator)
+            .map(|(n, d)| n / d)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let at = |q: f64| ratios[((ratios.len() - 1) as f64 * q).round() as usize];
+        Self {
+            median: at(0.5),
+            lower_quartile: at(0.25),
+            upper_quartile: at(0.75),
+        }
+    }
+}
+
+impl std::fmt::Display for Paired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.2}x ({:.2}–{:.2})",
+            self.median, self.lower_quartile, self.upper_quartile
+        )
+    }
+}
+
 fn client(sim: &Simulator, limits: RateLimitPolicy) -> Result<SmartThings> {
     Ok(SmartThings::builder()
         .token(sim.token())
@@ -427,7 +464,9 @@ impl Drop for NodeParse {
 /// Decode throughput into the typed model, beside `serde_json::Value` and
 /// Node's `JSON.parse` on the same bytes.
 async fn decode_throughput() -> Result<()> {
-    println!("## Decode throughput (median of 15 interleaved runs of about 20 ms each)\n");
+    println!(
+        "## Decode throughput (15 interleaved rounds of about 20 ms a decoder; typed / Node: median of the rounds' ratios, quartiles in brackets)\n"
+    );
     let node = std::process::Command::new("node")
         .arg("--version")
         .output()
@@ -495,9 +534,9 @@ async fn decode_throughput() -> Result<()> {
     ));
 
     println!(
-        "| payload | size | decoded into | typed MB/s | serde_json::Value MB/s | Node JSON.parse MB/s | typed / Node | typed peak heap | peak / size |"
+        "| payload | size | decoded into | typed MB/s | serde_json::Value MB/s | Node JSON.parse MB/s | typed / Node (quartiles) | typed peak heap | peak / size | `Value` peak / size |"
     );
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     fn rate(bytes: usize, seconds: f64) -> f64 {
         bytes as f64 / seconds / 1e6
     }
@@ -536,25 +575,27 @@ async fn decode_throughput() -> Result<()> {
     }
     for (label, bytes) in &payloads {
         let head: Value = serde_json::from_slice(bytes)?;
-        let (kind, typed, decodes): (&str, &dyn Fn() -> Decoded, bool) =
-            if head.get("items").is_some() {
-                let decodes = decode_page(bytes)
-                    .and_then(|p| p.items)
-                    .is_some_and(|items| items.iter().any(|d| d.valid().is_some()));
-                (
-                    "ListDevicesResponse",
-                    &|| Box::new(decode_page(bytes)),
-                    decodes,
-                )
-            } else if head.get("components").is_some() {
-                let decodes = decode_status(bytes).is_some();
-                ("DeviceStatus", &|| Box::new(decode_status(bytes)), decodes)
-            } else {
-                println!("| {label} | | neither a device page nor a status: skipped | | | | | | |");
-                continue;
-            };
+        let (kind, typed, decodes): (&str, &dyn Fn() -> Decoded, bool) = if head
+            .get("items")
+            .is_some()
+        {
+            let decodes = decode_page(bytes)
+                .and_then(|p| p.items)
+                .is_some_and(|items| items.iter().any(|d| d.valid().is_some()));
+            (
+                "ListDevicesResponse",
+                &|| Box::new(decode_page(bytes)),
+                decodes,
+            )
+        } else if head.get("components").is_some() {
+            let decodes = decode_status(bytes).is_some();
+            ("DeviceStatus", &|| Box::new(decode_status(bytes)), decodes)
+        } else {
+            println!("| {label} | | neither a device page nor a status: skipped | | | | | | | |");
+            continue;
+        };
         if !decodes {
-            println!("| {label} | | {kind}: does not decode, skipped | | | | | | |");
+            println!("| {label} | | {kind}: does not decode, skipped | | | | | | | |");
             continue;
         }
         drop(head);
@@ -564,6 +605,9 @@ async fn decode_throughput() -> Result<()> {
         } else {
             peak_during(|| decode_page(bytes)).1
         };
+        // The same bytes as a generic JSON tree, for scale: the typed model
+        // keeps every field too, so the tree is what it competes with.
+        let value_peak = peak_during(|| serde_json::from_slice::<Value>(bytes)).1;
         let value = || -> Decoded { Box::new(serde_json::from_slice::<Value>(bytes).ok()) };
         let n = calls_per_run(typed);
         let mut node_parse = node.then(|| NodeParse::start(bytes)).flatten();
@@ -580,17 +624,20 @@ async fn decode_throughput() -> Result<()> {
             }
         }
         drop(node_parse);
-        let (typed_s, value_s) = (median(typed_t), median(value_t));
+        // Typed / Node is a ratio of rates: Node's time over ours, round by round.
+        let versus_node = (node_t.len() == 15).then(|| Paired::of(&node_t, &typed_t));
         let node_rate = (node_t.len() == 15).then(|| rate(bytes.len(), median(node_t)));
+        let (typed_s, value_s) = (median(typed_t), median(value_t));
         let typed_rate = rate(bytes.len(), typed_s);
         println!(
-            "| {label} | {:.0} KB | {kind} | {typed_rate:.0} | {:.0} | {} | {} | {:.0} KB | {:.2}x |",
+            "| {label} | {:.0} KB | {kind} | {typed_rate:.0} | {:.0} | {} | {} | {:.0} KB | {:.2}x | {:.2}x |",
             bytes.len() as f64 / 1024.0,
             rate(bytes.len(), value_s),
             node_rate.map_or("no node".into(), |r| format!("{r:.0}")),
-            node_rate.map_or("".into(), |r| format!("{:.2}x", typed_rate / r)),
+            versus_node.map_or("".into(), |r| r.to_string()),
             peak as f64 / 1024.0,
             peak as f64 / bytes.len() as f64,
+            value_peak as f64 / bytes.len() as f64,
         );
     }
     println!();
@@ -601,9 +648,14 @@ async fn decode_throughput() -> Result<()> {
 /// generated client alone (default hooks, no transport) between them: the
 /// difference between the last two rows is this crate's layer.
 async fn per_request_overhead() -> Result<()> {
-    const N: usize = 2000;
+    /// Rounds, each a batch of sequential GETs per client, the clients
+    /// taking turns to go first.
+    const ROUNDS: usize = 30;
+    const BATCH: usize = 300;
     const DEVICE: &str = "80e26532-85d4-484c-b012-1c04f3d35f95";
-    println!("## Per-request overhead ({N} sequential GETs, median of 5 runs)\n");
+    println!(
+        "## Per-request overhead ({ROUNDS} rounds of {BATCH} sequential GETs a client, taking turns; median per request, and the median of the rounds' ratios with quartiles)\n"
+    );
     let sim = Simulator::start(Home::demo(), no_limits()).await?;
     let url = format!("{}/devices/{DEVICE}/health", sim.base_url());
     let bare = reqwest::Client::new();
@@ -623,44 +675,50 @@ async fn per_request_overhead() -> Result<()> {
         .retry(RetryPolicy::default())
         .rate_limits(RateLimitPolicy::disabled())
         .build()?;
-    let mut times: [Vec<f64>; 3] = Default::default();
-    for _ in 0..5 {
+    // One batch of one client; seconds per request.
+    let batch = async |which: usize| -> Result<f64> {
         let t = Instant::now();
-        for _ in 0..N {
-            let r = bare.get(&url).bearer_auth(sim.token()).send().await?;
-            std::hint::black_box(r.bytes().await?);
+        for _ in 0..BATCH {
+            match which {
+                0 => {
+                    let r = bare.get(&url).bearer_auth(sim.token()).send().await?;
+                    std::hint::black_box(r.bytes().await?);
+                }
+                1 => {
+                    let health = generated.get_device_health().device_id(DEVICE).send();
+                    std::hint::black_box(health.await?);
+                }
+                _ => {
+                    std::hint::black_box(full.get_device_health().device_id(DEVICE).send().await?);
+                }
+            }
         }
-        times[0].push(t.elapsed().as_secs_f64() / N as f64);
-        let t = Instant::now();
-        for _ in 0..N {
-            let health = generated.get_device_health().device_id(DEVICE).send();
-            std::hint::black_box(health.await?);
-        }
-        times[1].push(t.elapsed().as_secs_f64() / N as f64);
-        let t = Instant::now();
-        for _ in 0..N {
-            std::hint::black_box(full.get_device_health().device_id(DEVICE).send().await?);
-        }
-        times[2].push(t.elapsed().as_secs_f64() / N as f64);
+        Ok(t.elapsed().as_secs_f64() / BATCH as f64)
+    };
+    for which in 0..3 {
+        batch(which).await?; // warm-up: connections, caches
     }
-    let [bare_s, generated_s, full_s] = times.map(median);
-    println!("| client | per request | ratio |");
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for round in 0..ROUNDS {
+        for turn in 0..3 {
+            let which = (round + turn) % 3;
+            times[which].push(batch(which).await?);
+        }
+    }
+    println!("| client | per request | ratio to bare reqwest (quartiles) |");
     println!("|---|---:|---:|");
-    for (label, seconds) in [
-        ("bare reqwest GET + read body", bare_s),
-        (
-            "generated client alone (default hooks, no transport; typed decode)",
-            generated_s,
-        ),
-        (
-            "full stack (hooks, limiter lookup, retry policy, tracing off, typed decode)",
-            full_s,
-        ),
-    ] {
+    for (which, label) in [
+        "bare reqwest GET + read body",
+        "generated client alone (default hooks, no transport; typed decode)",
+        "full stack (hooks, limiter lookup, retry policy, tracing off, typed decode)",
+    ]
+    .into_iter()
+    .enumerate()
+    {
         println!(
-            "| {label} | {:.1} µs | {:.2} |",
-            seconds * 1e6,
-            seconds / bare_s
+            "| {label} | {:.1} µs | {} |",
+            median(times[which].clone()) * 1e6,
+            Paired::of(&times[which], &times[0])
         );
     }
     println!();
@@ -1158,27 +1216,31 @@ async fn snapshot_versus_sdk() -> Result<()> {
         let max = ms.iter().copied().fold(0.0, f64::max);
         format!("{min:.0}–{max:.0} ms")
     };
-    let sdk_median = (!theirs.is_empty()).then(|| median(theirs.clone()));
-    let ratio = |ms: f64| sdk_median.map_or("–".to_owned(), |sdk| format!("{:.2}", ms / sdk));
-    println!("| client | requests | lower bound | median | min–max | / SDK |");
+    let sdk_median = (theirs.len() == RUNS).then(|| median(theirs.clone()));
+    // Round by round: each round ran every client once, side by side.
+    let ratio =
+        |ms: &[f64]| sdk_median.map_or("–".to_owned(), |_| Paired::of(ms, &theirs).to_string());
+    println!(
+        "| client | requests | lower bound | median | min–max | / SDK, median of the rounds' ratios (quartiles) |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     let our_median = median(ours.clone());
     println!(
         "| smartthings-rs `snapshot()` | {} | {bound} | {our_median:.1} ms | {} | {} |",
         count(&our_requests),
         spread(&ours),
-        ratio(our_median),
+        ratio(&ours),
     );
     let by_location_median = median(by_location.clone());
     println!(
         "| smartthings-rs `snapshot_with(devices_by_location)`: the {LOCATIONS} locations' device lists at once | {} | {bound} | {by_location_median:.1} ms | {} | {} |",
         count(&by_location_requests),
         spread(&by_location),
-        ratio(by_location_median),
+        ratio(&by_location),
     );
     if let (Some(node), Some(sdk)) = (&node, sdk_median) {
         println!(
-            "| {CORE_SDK} (Node {}), lists with `Promise.all` | {} | {bound} | {sdk:.1} ms | {} | 1.00 |",
+            "| {CORE_SDK} (Node {}), lists with `Promise.all` | {} | {bound} | {sdk:.1} ms | {} | 1.00x |",
             node.version,
             count(&their_requests),
             spread(&theirs),
@@ -1188,7 +1250,7 @@ async fn snapshot_versus_sdk() -> Result<()> {
     println!(
         "| floor: the {pages} device pages in sequence, bare reqwest, bytes only | {pages} | | {floor_median:.1} ms | {} | {} |",
         spread(&floor),
-        ratio(floor_median),
+        ratio(&floor),
     );
     let metrics = c.metrics();
     println!(

@@ -35,6 +35,9 @@ pub struct Limit {
     /// Path segments after the API root; `*` matches one segment, `**` any
     /// number (including none).
     pattern: Vec<String>,
+    /// `GET /devices/*/**`: the bucket key's prefix, written once here
+    /// rather than for every request.
+    rule: String,
     limit: u32,
     window: Duration,
     scope: Scope,
@@ -43,26 +46,33 @@ pub struct Limit {
 impl Limit {
     /// A limit; `path` like `/devices/*/**/status` (relative to `/v1`).
     pub fn new(method: Method, path: &str, limit: u32, window: Duration, scope: Scope) -> Self {
+        let pattern: Vec<String> = segments(path).map(str::to_owned).collect();
         Self {
+            rule: format!("{method} /{}", pattern.join("/")),
             method,
-            pattern: segments(path).map(str::to_owned).collect(),
+            pattern,
             limit: limit.max(1),
             window: window.min(MAX_WINDOW),
             scope,
         }
     }
 
-    /// Bucket key if this limit governs the request.
-    fn key(&self, method: &Method, path: &[&str]) -> Option<String> {
-        if *method != self.method || !matches(&self.pattern, path) {
-            return None;
-        }
-        let rule = format!("{} /{}", self.method, self.pattern.join("/"));
-        Some(match self.scope {
-            Scope::Principal => rule,
+    /// Whether this limit governs the request.
+    fn governs(&self, method: &Method, path: &[&str]) -> bool {
+        *method == self.method && matches(&self.pattern, path)
+    }
+
+    /// The key of the bucket the request counts against under this limit.
+    fn key(&self, path: &[&str]) -> String {
+        match self.scope {
+            Scope::Principal => self.rule.clone(),
             // The device id is the segment after `devices`.
-            Scope::Device => format!("{rule} @{}", path.get(1).copied().unwrap_or_default()),
-        })
+            Scope::Device => format!(
+                "{} @{}",
+                self.rule,
+                path.get(1).copied().unwrap_or_default()
+            ),
+        }
     }
 }
 
@@ -228,20 +238,27 @@ impl Limiter {
     pub(crate) fn bucket_for(&self, method: &Method, path: &str) -> Option<String> {
         let path: Vec<&str> = segments(path).collect();
         // The most specific (longest pattern) limit wins.
-        self.policy
+        let limit = self
+            .policy
             .limits
             .iter()
-            .filter_map(|l| Some((l.pattern.len(), l.key(method, &path)?, l)))
-            .max_by_key(|(len, _, _)| *len)
-            .map(|(_, key, limit)| {
-                self.buckets().entry(key.clone()).or_insert_with(|| Bucket {
+            .filter(|l| l.governs(method, &path))
+            .max_by_key(|l| l.pattern.len())?;
+        let key = limit.key(&path);
+        let mut buckets = self.buckets();
+        // Looked up before inserting: the key is copied only the first time.
+        if !buckets.contains_key(&key) {
+            buckets.insert(
+                key.clone(),
+                Bucket {
                     limit: limit.limit,
                     window: limit.window,
                     remaining: limit.limit,
                     resets_at: Instant::now() + limit.window,
-                });
-                key
-            })
+                },
+            );
+        }
+        Some(key)
     }
 
     /// Take one request from the bucket, waiting for the window to reset if

@@ -90,8 +90,16 @@ pub fn encode_path(segment: &str) -> Result<String, String> {
         "" | "." | ".." => Err(format!(
             "{segment:?} is not a valid path parameter: it would change the request's path"
         )),
+        // Ids are UUIDs and names of unreserved characters, which encode as
+        // themselves: copied without the encoder's formatting machinery.
+        _ if segment.bytes().all(is_unreserved) => Ok(segment.to_owned()),
         _ => Ok(progenitor_client::encode_path(segment)),
     }
+}
+
+/// RFC 3986's unreserved characters, which no path encoding changes.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
 }
 
 #[cfg(test)]
@@ -105,5 +113,32 @@ mod tests {
         }
         assert_eq!(encode_path("a/b c").unwrap(), "a%2Fb%20c");
         assert_eq!(encode_path("...").unwrap(), "...");
+    }
+
+    #[test]
+    fn segments_copied_as_they_are_are_those_the_encoder_keeps() {
+        for segment in [
+            "80e26532-85d4-484c-b012-1c04f3d35f95",
+            "main",
+            "switchLevel",
+            "a.b_c~d-e",
+            "ABCxyz0189",
+        ] {
+            assert_eq!(
+                encode_path(segment).unwrap(),
+                progenitor_client::encode_path(segment),
+                "{segment}"
+            );
+            assert_eq!(encode_path(segment).unwrap(), segment);
+        }
+        // Every ASCII byte, one at a time: the copy and the encoder agree.
+        for byte in 0u8..0x80 {
+            let segment = format!("x{}y", byte as char);
+            assert_eq!(
+                encode_path(&segment).unwrap(),
+                progenitor_client::encode_path(&segment),
+                "{byte:#x}"
+            );
+        }
     }
 }
