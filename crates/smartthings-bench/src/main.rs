@@ -121,17 +121,26 @@ struct Paired {
 
 impl Paired {
     fn of(numerator: &[f64], denominator: &[f64]) -> Self {
+        assert!(
+            !numerator.is_empty() && numerator.len() == denominator.len(),
+            "paired runs: {} against {}",
+            numerator.len(),
+            denominator.len()
+        );
         let mut ratios: Vec<f64> = numerator
             .iter()
             .zip(denominator)
             .map(|(n, d)| n / d)
             .collect();
         ratios.sort_by(f64::total_cmp);
-        let at = |q: f64| ratios[((ratios.len() - 1) as f64 * q).round() as usize];
+        // The quartiles as far from either end: the k-th lowest and the
+        // k-th highest.
+        let last = ratios.len() - 1;
+        let k = last / 4;
         Self {
-            median: at(0.5),
-            lower_quartile: at(0.25),
-            upper_quartile: at(0.75),
+            median: ratios[last / 2],
+            lower_quartile: ratios[k],
+            upper_quartile: ratios[last - k],
         }
     }
 }
