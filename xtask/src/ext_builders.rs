@@ -12,10 +12,9 @@
 use anyhow::{Context, Result, bail};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
-use syn::{
-    Attribute, FnArg, GenericArgument, ImplItem, Item, ItemImpl, PathArguments, ReturnType,
-    Signature, Type,
-};
+use syn::{Attribute, FnArg, ImplItem, Item, ItemImpl, ReturnType, Signature, Type};
+
+use crate::generate::{first_generic, last_segment};
 
 /// The ext crate's generated module, from the generated client's code.
 pub fn generate(client: &syn::File) -> Result<TokenStream> {
@@ -151,22 +150,18 @@ fn list_pages(file: &syn::File) -> Result<std::collections::HashMap<String, Type
         let (Some(items), Some(links)) = (field("items"), field("links")) else {
             continue;
         };
-        let links_ok = first_generic(&links.ty)
-            .as_ref()
-            .and_then(type_name)
-            .as_deref()
-            == Some("Links");
+        let links_ok = first_generic(&links.ty).and_then(type_name).as_deref() == Some("Links");
         // Option<Vec<Lenient<T>>>
         let item = first_generic(&items.ty)
-            .and_then(|vec| first_generic(&vec))
+            .and_then(first_generic)
             .filter(|lenient| type_name(lenient).as_deref() == Some("Lenient"))
-            .and_then(|lenient| first_generic(&lenient));
+            .and_then(first_generic);
         if let (true, Some(item)) = (links_ok, item) {
-            let item = match &item {
+            let item = match item {
                 Type::Path(p) if p.path.segments.len() == 1 && p.qself.is_none() => {
                     syn::parse_quote!(types::#item)
                 }
-                _ => item,
+                _ => item.clone(),
             };
             out.insert(s.ident.to_string(), item);
         }
@@ -176,10 +171,7 @@ fn list_pages(file: &syn::File) -> Result<std::collections::HashMap<String, Type
 
 /// The last path segment's name of a type (`types::Foo` -> `Foo`).
 fn type_name(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        _ => None,
-    }
+    last_segment(ty).map(|s| s.ident.to_string())
 }
 
 struct Operation {
@@ -321,16 +313,7 @@ fn send_body(sig: &Signature) -> Result<Type> {
         bail!("`send` returns nothing");
     };
     let result = first_generic(output).context("`send` does not return a `Result<..>`")?;
-    first_generic(&result).context("`send` does not return a `Result<ResponseValue<T>, _>`")
-}
-
-fn first_generic(ty: &Type) -> Option<Type> {
-    let Type::Path(path) = ty else { return None };
-    let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|arg| match arg {
-        GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    })
+    first_generic(result)
+        .cloned()
+        .context("`send` does not return a `Result<ResponseValue<T>, _>`")
 }

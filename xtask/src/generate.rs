@@ -336,13 +336,8 @@ fn vectors_of_their_exact_length(file: &mut syn::File) -> Result<usize> {
         last_segment(ty).is_some_and(|s| s.ident == "Vec")
     }
     fn optional_vector(ty: &syn::Type) -> bool {
-        let Some(segment) = last_segment(ty).filter(|s| s.ident == "Option") else {
-            return false;
-        };
-        let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
-            return false;
-        };
-        matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if vector(inner))
+        last_segment(ty).is_some_and(|s| s.ident == "Option")
+            && first_generic(ty).is_some_and(vector)
     }
     fn derives_deserialize(attrs: &[syn::Attribute]) -> bool {
         attrs.iter().any(|attr| {
@@ -430,11 +425,23 @@ fn vectors_of_their_exact_length(file: &mut syn::File) -> Result<usize> {
 }
 
 /// The last segment of a type's path (`Vec` of `::std::vec::Vec<T>`).
-fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+pub(crate) fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
     match ty {
         syn::Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
         _ => None,
     }
+}
+
+/// The first type argument of a type's last path segment (`T` of
+/// `Option<T>`).
+pub(crate) fn first_generic(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::PathArguments::AngleBracketed(args) = &last_segment(ty)?.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
 }
 
 /// The paths a `#[derive(..)]` attribute lists; `None` for any other
