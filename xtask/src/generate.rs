@@ -129,6 +129,12 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
     );
     let mut client: syn::File = syn::parse2(checked_path_segments(client))
         .context("progenitor produced code that does not parse")?;
+    let open = undeclared_fields_kept_compactly(&mut client);
+    ensure!(
+        open > 0,
+        "no flattened `extra` map was found: update `undeclared_fields_kept_compactly`, \
+         or every generated struct keeps a 24-byte map for fields it rarely has"
+    );
     derive_default_for_open_structs(&mut client);
     let exact = vectors_of_their_exact_length(&mut client)?;
     ensure!(
@@ -289,6 +295,101 @@ fn import_checked_encode_path(file: &mut syn::File) {
     }
 }
 
+/// typify keeps an object's undeclared fields in a flattened `extra:
+/// serde_json::Map`: 24 bytes in every struct, and a 632-byte tree node
+/// once it holds one field, which many live devices have. Those maps
+/// become `smartthings::ExtraFields` (a pointer, null when empty; exactly
+/// its entries otherwise, in the server's order), in the types and in
+/// their builders. Returns how many structs.
+fn undeclared_fields_kept_compactly(file: &mut syn::File) -> usize {
+    let map =
+        quote::quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>).to_string();
+    let fields = format!(":: {SUPPORT_CRATE} :: ExtraFields");
+    let replaced = |tokens: String| tokens.replace(&map, &fields);
+    fn is_extra(field: &syn::Field) -> bool {
+        field.ident.as_ref().is_some_and(|i| i == "extra")
+    }
+    let flattened = |field: &syn::Field| {
+        field.attrs.iter().any(|attr| {
+            attr.path().is_ident("serde")
+                && attr
+                    .parse_nested_meta(|meta| {
+                        if meta.path.is_ident("flatten") {
+                            Err(meta.error("found"))
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .is_err()
+        })
+    };
+    let mut open = std::collections::HashSet::new();
+    for strukt in module_structs(file) {
+        let syn::Fields::Named(named) = &mut strukt.fields else {
+            continue;
+        };
+        for field in named
+            .named
+            .iter_mut()
+            .filter(|f| is_extra(f) && flattened(f))
+        {
+            let ty = &field.ty;
+            if quote::quote!(#ty).to_string() == map {
+                field.ty = syn::parse_str(&fields).expect("a type path");
+                open.insert(strukt.ident.to_string());
+            }
+        }
+    }
+    let builders = file
+        .items
+        .iter_mut()
+        .filter_map(|item| match item {
+            syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+            _ => None,
+        })
+        .flat_map(|(_, items)| items.iter_mut())
+        .filter_map(|item| match item {
+            syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+            _ => None,
+        })
+        .flat_map(|(_, items)| items.iter_mut());
+    for item in builders {
+        match item {
+            syn::Item::Struct(strukt) if open.contains(&strukt.ident.to_string()) => {
+                let syn::Fields::Named(named) = &mut strukt.fields else {
+                    continue;
+                };
+                for field in named.named.iter_mut().filter(|f| is_extra(f)) {
+                    let ty = &field.ty;
+                    field.ty = syn::parse_str(&replaced(quote::quote!(#ty).to_string()))
+                        .expect("a type with one path replaced by another");
+                }
+            }
+            syn::Item::Impl(imp) if imp.trait_.is_none() => {
+                let of_open =
+                    last_segment(&imp.self_ty).is_some_and(|s| open.contains(&s.ident.to_string()));
+                if !of_open {
+                    continue;
+                }
+                for f in &mut imp.items {
+                    let syn::ImplItem::Fn(f) = f else { continue };
+                    if f.sig.ident != "extra" {
+                        continue;
+                    }
+                    if let Some(clause) = &f.sig.generics.where_clause {
+                        f.sig.generics.where_clause = Some(
+                            syn::parse_str(&replaced(quote::quote!(#clause).to_string()))
+                                .expect("a where clause with one path replaced by another"),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    open.len()
+}
+
 /// typify derives no `Default` for a struct with a flattened `extra` map (it
 /// counts the map as required), though an empty map is the right default.
 /// Response structs whose other fields are all optional get it back, so that
@@ -299,7 +400,7 @@ fn derive_default_for_open_structs(file: &mut syn::File) {
         let last = last_segment(ty).map(|s| s.ident.to_string());
         matches!(
             last.as_deref(),
-            Some("Option" | "Vec" | "Map" | "BTreeMap" | "HashMap")
+            Some("Option" | "Vec" | "Map" | "BTreeMap" | "HashMap" | "ExtraFields")
         )
     }
     for strukt in module_structs(file) {

@@ -17,7 +17,8 @@
 //!   a page.
 //! * Response objects keep what they do not declare: an object schema with
 //!   properties gets `additionalProperties: {}`, which the generator turns
-//!   into a flattened `extra` map, so re-encoding a decoded response gives
+//!   into a flattened `extra` map (which `generate` makes a
+//!   `smartthings::ExtraFields`), so re-encoding a decoded response gives
 //!   back every field the server sent.
 //! * The device-status schemas are not generated: the support crate's
 //!   lossless status model (`smartthings::status`) stands in for them, so the
@@ -63,7 +64,8 @@ pub struct Report {
     pub open_enums: Vec<String>,
     /// List responses whose items became `Lenient`.
     pub lenient_lists: usize,
-    /// Optional object properties of list items held in a `Boxed`.
+    /// Optional object properties of objects that come by the hundred (list
+    /// items and the items of their lists) held in a `Boxed`.
     pub boxed_details: usize,
     /// Schemas copied to keep the request side strict.
     pub split_inputs: Vec<String>,
@@ -147,21 +149,56 @@ pub fn normalize(doc: &mut Value) -> Result<Report> {
     }
     let hoisted = std::mem::take(&mut loosener.hoisted);
     schemas_mut(doc).extend(hoisted);
-    for item in &list_items {
+    for item in &by_the_hundred(doc, list_items) {
         report.boxed_details += box_details(doc, item);
     }
     Ok(report)
 }
 
-/// Hold the properties of list item `item` that reference another
-/// object schema in a `Boxed` (a `Box`): items come by the hundred, and an
-/// item that lacks such a detail (a device has one integration's details
-/// of a dozen kinds) then costs a pointer for it, not the detail's size.
-/// Returns how many were boxed.
+/// The schemas whose objects come by the hundred in one response: the
+/// items of list responses and, within them, the items of their array
+/// properties (a page's devices, their components, the components'
+/// capability references), at any depth.
+fn by_the_hundred(doc: &Value, list_items: BTreeSet<String>) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut pending: Vec<String> = list_items.into_iter().collect();
+    while let Some(name) = pending.pop() {
+        if !found.insert(name.clone()) {
+            continue;
+        }
+        let Some(properties) = schemas(doc)
+            .get(&name)
+            .and_then(|schema| schema.get("properties"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        pending.extend(
+            properties
+                .values()
+                .filter_map(|p| p.get("items")?.get("$ref")?.as_str())
+                .filter_map(|r| r.strip_prefix(SCHEMA_PREFIX))
+                .map(str::to_owned),
+        );
+    }
+    found
+}
+
+/// Hold the properties of `item` (an object that comes by the hundred)
+/// that reference another object schema, or a hand-written status type, in
+/// a `Boxed` (a `Box`): an item that lacks such a detail (a device has one
+/// integration's details of a dozen kinds; a capability reference has a
+/// status only when asked for) then costs a pointer for it, not the
+/// detail's size. Returns how many were boxed.
 fn box_details(doc: &mut Value, item: &str) -> usize {
     let objects: BTreeSet<String> = schemas(doc)
         .iter()
-        .filter(|(_, schema)| schema.get("properties").is_some())
+        .filter(|(name, schema)| {
+            schema.get("properties").is_some()
+                || SUBSTITUTES
+                    .iter()
+                    .any(|(substituted, _)| substituted == name)
+        })
         .map(|(name, _)| name.clone())
         .collect();
     let Some(schema) = doc.pointer_mut(&schema_pointer(item)) else {
@@ -694,6 +731,41 @@ mod tests {
         // The request side (the copies the post body uses) stays plain.
         let input = &d["components"]["schemas"]["ThingInput"]["properties"]["detail"];
         assert_eq!(input["$ref"], "#/components/schemas/DetailInput");
+    }
+
+    #[test]
+    fn the_items_of_a_list_item_s_lists_box_their_details_and_status_too() {
+        let mut d = doc();
+        let schemas = &mut d["components"]["schemas"];
+        schemas["Detail"] = json!({"type": "object", "properties": {"x": {"type": "string"}}});
+        schemas["CapabilityStatus"] =
+            json!({"type": "object", "additionalProperties": {"type": "object"}});
+        schemas["Part"] = json!({"type": "object", "properties": {
+            "status": {"$ref": "#/components/schemas/CapabilityStatus"},
+            "detail": {"$ref": "#/components/schemas/Detail"},
+            "parts": {"type": "array", "items": {"$ref": "#/components/schemas/SubPart"}}
+        }});
+        schemas["SubPart"] = json!({"type": "object", "properties": {
+            "detail": {"$ref": "#/components/schemas/Detail"}
+        }});
+        schemas["Thing"]["properties"]["parts"] =
+            json!({"type": "array", "items": {"$ref": "#/components/schemas/Part"}});
+        // Reached only through a plain object property: not by the hundred.
+        schemas["Thing"]["properties"]["single"] = json!({"$ref": "#/components/schemas/Lone"});
+        schemas["Lone"] = json!({"type": "object", "properties": {
+            "detail": {"$ref": "#/components/schemas/Detail"}
+        }});
+        let report = normalize(&mut d).unwrap();
+        let schemas = &d["components"]["schemas"];
+        let boxed = |schema: &str, property: &str| {
+            schemas[schema]["properties"][property]["x-rust-type"]["path"] == "smartthings::Boxed"
+        };
+        assert!(boxed("Part", "status"), "{}", schemas["Part"]);
+        assert!(boxed("Part", "detail"));
+        assert!(boxed("SubPart", "detail"));
+        assert!(boxed("Thing", "single"));
+        assert!(!boxed("Lone", "detail"), "{}", schemas["Lone"]);
+        assert_eq!(report.boxed_details, 4);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! health a device list embeds (`includeStatus=true`, `includeHealth=true`),
 //! in the same model the status and health operations return.
 
-use smartthings::status::{ComponentStatus, DeviceStatus, NameMap};
+use smartthings::status::{CapabilityStatus, ComponentStatus, DeviceStatus, NameMap};
 use smartthings::types::{Device, DeviceHealth};
 
 /// The embedded status and health of a listed device.
@@ -38,7 +38,7 @@ impl DeviceExt for Device {
             for capability in component.capabilities.as_deref().unwrap_or_default() {
                 if let (Some(cap_id), Some(status)) = (&capability.id, &capability.status) {
                     any = true;
-                    capabilities.insert(cap_id.as_str(), status.clone());
+                    capabilities.insert(cap_id.as_str(), CapabilityStatus::clone(status));
                 }
             }
             components.insert(id.as_str(), ComponentStatus(capabilities));

@@ -6,8 +6,8 @@
 //! JSON gives no length up front, so a vector grows as it fills: serde's
 //! own `Vec` decode leaves a one-component device with room for four, and
 //! a page of 200 devices with room for 256. Held by the hundred, that slack
-//! was a quarter of a decoded page's heap; here each vector gives it back
-//! once it is full.
+//! was a quarter of a decoded page's heap; here a vector grows by half
+//! rather than doubling, and gives back the rest once it is full.
 //!
 //! ```
 //! #[derive(serde::Deserialize)]
@@ -75,6 +75,13 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Exact<T> {
         items.push(first);
         items.push(second);
         while let Some(item) = seq.next_element()? {
+            if items.len() == items.capacity() {
+                // Half again, not double: the slack of the vector still
+                // filling (a page's items, each with its own allocations
+                // made) is part of the decode's peak heap, and a `realloc`
+                // is cheap beside decoding the items that filled it.
+                items.reserve_exact(items.len() / 2);
+            }
             items.push(item);
         }
         // A shrink is a `realloc` that glibc does in place, without a copy.

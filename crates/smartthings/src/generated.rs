@@ -15,7 +15,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subscription: ::std::option::Option<ApiOnlyAppSubscription>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ApiOnlyApp {
         pub fn builder() -> builder::ApiOnlyApp {
@@ -55,7 +55,7 @@ pub mod types {
         )]
         pub target_url: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ApiOnlyAppSubscription {
         pub fn builder() -> builder::ApiOnlyAppSubscription {
@@ -217,7 +217,7 @@ pub mod types {
             ::smartthings::Boxed<WebhookSmartApp>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl App {
         pub fn builder() -> builder::App {
@@ -364,7 +364,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub profile: ::std::option::Option<DeviceProfileReference>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl AppDeviceDetails {
         pub fn builder() -> builder::AppDeviceDetails {
@@ -378,7 +378,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl AppIconImage {
         pub fn builder() -> builder::AppIconImage {
@@ -418,7 +418,7 @@ pub mod types {
         #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub scope: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl AppOAuth {
         pub fn builder() -> builder::AppOAuth {
@@ -462,7 +462,7 @@ pub mod types {
             ::smartthings::OpenEnum<AppOwnerOwnerType>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl AppOwner {
         pub fn builder() -> builder::AppOwner {
@@ -592,7 +592,7 @@ pub mod types {
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl AppSettings {
         pub fn builder() -> builder::AppSettings {
@@ -645,7 +645,7 @@ pub mod types {
         )]
         pub pre_install_dashboard_cards_enabled: ::std::option::Option<bool>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl AppUiSettings {
         pub fn builder() -> builder::AppUiSettings {
@@ -738,7 +738,7 @@ pub mod types {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl BleD2dDeviceDetails {
         pub fn builder() -> builder::BleD2dDeviceDetails {
@@ -760,7 +760,7 @@ pub mod types {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityArgument {
         pub fn builder() -> builder::CapabilityArgument {
@@ -803,7 +803,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityArgumentLocalization {
         pub fn builder() -> builder::CapabilityArgumentLocalization {
@@ -853,7 +853,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub setter: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityAttribute {
         pub fn builder() -> builder::CapabilityAttribute {
@@ -910,7 +910,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityAttributeLocalization {
         pub fn builder() -> builder::CapabilityAttributeLocalization {
@@ -961,7 +961,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityCommand {
         pub fn builder() -> builder::CapabilityCommand {
@@ -1002,7 +1002,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityCommandLocalization {
         pub fn builder() -> builder::CapabilityCommandLocalization {
@@ -1061,7 +1061,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityDefinition {
         pub fn builder() -> builder::CapabilityDefinition {
@@ -1141,7 +1141,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::serde_json::Value>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityEnumCommand {
         pub fn builder() -> builder::CapabilityEnumCommand {
@@ -1192,7 +1192,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tag: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityLocalization {
         pub fn builder() -> builder::CapabilityLocalization {
@@ -1254,7 +1254,7 @@ pub mod types {
         )]
         pub owner_type: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityNamespace {
         pub fn builder() -> builder::CapabilityNamespace {
@@ -1284,7 +1284,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentation {
         pub fn builder() -> builder::CapabilityPresentation {
@@ -1309,7 +1309,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationAlternative {
         pub fn builder() -> builder::CapabilityPresentationAlternative {
@@ -1479,7 +1479,7 @@ pub mod types {
             CapabilityPresentationArgumentWidgetTextField,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationArgumentWidget {
         pub fn builder() -> builder::CapabilityPresentationArgumentWidget {
@@ -1638,7 +1638,7 @@ pub mod types {
         )]
         pub supported_values: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationArgumentWidgetList {
         pub fn builder() -> builder::CapabilityPresentationArgumentWidgetList {
@@ -1656,7 +1656,7 @@ pub mod types {
         #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationArgumentWidgetNumberField {
         pub fn builder() -> builder::CapabilityPresentationArgumentWidgetNumberField {
@@ -1680,7 +1680,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationArgumentWidgetSlider {
         pub fn builder() -> builder::CapabilityPresentationArgumentWidgetSlider {
@@ -1700,7 +1700,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub on: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationArgumentWidgetSwitch {
         pub fn builder() -> builder::CapabilityPresentationArgumentWidgetSwitch {
@@ -1718,7 +1718,7 @@ pub mod types {
         #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub range: ::std::option::Option<::std::vec::Vec<f64>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationArgumentWidgetTextField {
         pub fn builder() -> builder::CapabilityPresentationArgumentWidgetTextField {
@@ -1741,7 +1741,7 @@ pub mod types {
             ::std::vec::Vec<CapabilityPresentationAutomationCondition>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationAutomation {
         pub fn builder() -> builder::CapabilityPresentationAutomation {
@@ -1785,7 +1785,7 @@ pub mod types {
         )]
         pub text_field: ::std::option::Option<CapabilityPresentationTextField>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationAutomationAction {
         pub fn builder() -> builder::CapabilityPresentationAutomationAction {
@@ -1864,7 +1864,7 @@ pub mod types {
         )]
         pub text_field: ::std::option::Option<CapabilityPresentationTextField>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationAutomationCondition {
         pub fn builder() -> builder::CapabilityPresentationAutomationCondition {
@@ -1945,7 +1945,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationAutomationList {
         pub fn builder() -> builder::CapabilityPresentationAutomationList {
@@ -2002,7 +2002,7 @@ pub mod types {
             CapabilityPresentationVisibleCondition,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationBasicPlusItem {
         pub fn builder() -> builder::CapabilityPresentationBasicPlusItem {
@@ -2062,7 +2062,7 @@ pub mod types {
             ::std::vec::Vec<CapabilityPresentationLabeledState>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationDashboard {
         pub fn builder() -> builder::CapabilityPresentationDashboard {
@@ -2111,7 +2111,7 @@ pub mod types {
         )]
         pub toggle_switch: ::std::option::Option<CapabilityPresentationToggleSwitch>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationDashboardAction {
         pub fn builder() -> builder::CapabilityPresentationDashboardAction {
@@ -2252,7 +2252,7 @@ pub mod types {
         )]
         pub toggle_switch: ::std::option::Option<CapabilityPresentationToggleSwitch>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationDetailView {
         pub fn builder() -> builder::CapabilityPresentationDetailView {
@@ -2336,7 +2336,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationFeature {
         pub fn builder() -> builder::CapabilityPresentationFeature {
@@ -2377,7 +2377,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unit: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationLabeledState {
         pub fn builder() -> builder::CapabilityPresentationLabeledState {
@@ -2414,7 +2414,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<CapabilityPresentationListState>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationList {
         pub fn builder() -> builder::CapabilityPresentationList {
@@ -2440,7 +2440,7 @@ pub mod types {
         )]
         pub supported_values: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationListCommand {
         pub fn builder() -> builder::CapabilityPresentationListCommand {
@@ -2517,7 +2517,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationListState {
         pub fn builder() -> builder::CapabilityPresentationListState {
@@ -2537,7 +2537,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub command: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationMultiArgCommand {
         pub fn builder() -> builder::CapabilityPresentationMultiArgCommand {
@@ -2577,7 +2577,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationNumberField {
         pub fn builder() -> builder::CapabilityPresentationNumberField {
@@ -2614,7 +2614,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<CapabilityPresentationPlayPauseState>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationPlayPause {
         pub fn builder() -> builder::CapabilityPresentationPlayPause {
@@ -2634,7 +2634,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub play: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationPlayPauseCommand {
         pub fn builder() -> builder::CapabilityPresentationPlayPauseCommand {
@@ -2713,7 +2713,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationPlayPauseState {
         pub fn builder() -> builder::CapabilityPresentationPlayPauseState {
@@ -2728,7 +2728,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<CapabilityPresentationPlayStopState>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationPlayStop {
         pub fn builder() -> builder::CapabilityPresentationPlayStop {
@@ -2748,7 +2748,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stop: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationPlayStopCommand {
         pub fn builder() -> builder::CapabilityPresentationPlayStopCommand {
@@ -2827,7 +2827,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationPlayStopState {
         pub fn builder() -> builder::CapabilityPresentationPlayStopState {
@@ -2844,7 +2844,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub command: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationPushButton {
         pub fn builder() -> builder::CapabilityPresentationPushButton {
@@ -2886,7 +2886,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationSlider {
         pub fn builder() -> builder::CapabilityPresentationSlider {
@@ -2934,7 +2934,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationStepper {
         pub fn builder() -> builder::CapabilityPresentationStepper {
@@ -2954,7 +2954,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationStepperCommand {
         pub fn builder() -> builder::CapabilityPresentationStepperCommand {
@@ -3014,7 +3014,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationTextField {
         pub fn builder() -> builder::CapabilityPresentationTextField {
@@ -3048,7 +3048,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<CapabilityPresentationToggleSwitchState>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationToggleSwitch {
         pub fn builder() -> builder::CapabilityPresentationToggleSwitch {
@@ -3068,7 +3068,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub on: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationToggleSwitchCommand {
         pub fn builder() -> builder::CapabilityPresentationToggleSwitchCommand {
@@ -3155,7 +3155,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationToggleSwitchState {
         pub fn builder() -> builder::CapabilityPresentationToggleSwitchState {
@@ -3186,7 +3186,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityPresentationVisibleCondition {
         pub fn builder() -> builder::CapabilityPresentationVisibleCondition {
@@ -3394,12 +3394,14 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub optional: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::smartthings::status::CapabilityStatus>,
+        pub status: ::std::option::Option<
+            ::smartthings::Boxed<::smartthings::status::CapabilityStatus>,
+        >,
         ///Capability version.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityReference {
         pub fn builder() -> builder::CapabilityReference {
@@ -3419,7 +3421,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilitySummary {
         pub fn builder() -> builder::CapabilitySummary {
@@ -3441,7 +3443,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilitySummaryList {
         pub fn builder() -> builder::CapabilitySummaryList {
@@ -3458,7 +3460,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CapabilityValueLocalization {
         pub fn builder() -> builder::CapabilityValueLocalization {
@@ -3499,7 +3501,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ChildDeviceRef {
         pub fn builder() -> builder::ChildDeviceRef {
@@ -3525,7 +3527,7 @@ pub mod types {
         )]
         pub visible_when_restricted: ::std::option::Option<bool>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ComponentRestrictions {
         pub fn builder() -> builder::ComponentRestrictions {
@@ -3815,7 +3817,7 @@ pub mod types {
         )]
         pub oauth_client_secret: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CreateAppResponse {
         pub fn builder() -> builder::CreateAppResponse {
@@ -4643,7 +4645,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timezone: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl CronSchedule {
         pub fn builder() -> builder::CronSchedule {
@@ -4850,7 +4852,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub zwave: ::std::option::Option<::smartthings::Boxed<ZwaveDeviceDetails>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Device {
         pub fn builder() -> builder::Device {
@@ -4935,7 +4937,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::serde_json::Value>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceActivity {
         pub fn builder() -> builder::DeviceActivity {
@@ -4957,7 +4959,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceActivityList {
         pub fn builder() -> builder::DeviceActivityList {
@@ -5088,9 +5090,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub optional: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub restrictions: ::std::option::Option<ComponentRestrictions>,
+        pub restrictions: ::std::option::Option<
+            ::smartthings::Boxed<ComponentRestrictions>,
+        >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceComponent {
         pub fn builder() -> builder::DeviceComponent {
@@ -5111,7 +5115,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceComponentCategoriesItem {
         pub fn builder() -> builder::DeviceComponentCategoriesItem {
@@ -5271,7 +5275,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::smartthings::OpenEnum<DeviceHealthState>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceHealth {
         pub fn builder() -> builder::DeviceHealth {
@@ -5371,7 +5375,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePreference {
         pub fn builder() -> builder::DevicePreference {
@@ -5416,7 +5420,7 @@ pub mod types {
             ::smartthings::OpenEnum<DevicePreferenceDefinitionStringType>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePreferenceDefinition {
         pub fn builder() -> builder::DevicePreferenceDefinition {
@@ -5708,7 +5712,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePreferenceList {
         pub fn builder() -> builder::DevicePreferenceList {
@@ -5827,7 +5831,7 @@ pub mod types {
         )]
         pub presentation_id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePresentation {
         pub fn builder() -> builder::DevicePresentation {
@@ -5846,7 +5850,7 @@ pub mod types {
         #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub conditions: ::std::option::Option<::std::vec::Vec<DevicePresentationEntry>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePresentationAutomation {
         pub fn builder() -> builder::DevicePresentationAutomation {
@@ -5872,7 +5876,7 @@ pub mod types {
         #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub states: ::std::option::Option<::std::vec::Vec<DevicePresentationEntry>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePresentationDashboard {
         pub fn builder() -> builder::DevicePresentationDashboard {
@@ -5900,7 +5904,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub os: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePresentationDpInfo {
         pub fn builder() -> builder::DevicePresentationDpInfo {
@@ -6017,7 +6021,7 @@ pub mod types {
         )]
         pub visible_condition: ::std::option::Option<DevicePresentationVisibleCondition>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePresentationEntry {
         pub fn builder() -> builder::DevicePresentationEntry {
@@ -6038,7 +6042,7 @@ pub mod types {
         #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub po_codes: ::std::option::Option<::std::vec::Vec<DevicePresentationPoCode>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePresentationLanguage {
         pub fn builder() -> builder::DevicePresentationLanguage {
@@ -6055,7 +6059,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub po: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePresentationPoCode {
         pub fn builder() -> builder::DevicePresentationPoCode {
@@ -6086,7 +6090,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DevicePresentationVisibleCondition {
         pub fn builder() -> builder::DevicePresentationVisibleCondition {
@@ -6199,7 +6203,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::smartthings::OpenEnum<DeviceProfileStatus>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceProfile {
         pub fn builder() -> builder::DeviceProfile {
@@ -6216,7 +6220,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceProfileCapability {
         pub fn builder() -> builder::DeviceProfileCapability {
@@ -6258,7 +6262,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceProfileComponent {
         pub fn builder() -> builder::DeviceProfileComponent {
@@ -6303,7 +6307,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceProfileList {
         pub fn builder() -> builder::DeviceProfileList {
@@ -6314,7 +6318,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct DeviceProfilePreference {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub definition: ::std::option::Option<DeviceProfilePreferenceDefinition>,
+        pub definition: ::std::option::Option<
+            ::smartthings::Boxed<DeviceProfilePreferenceDefinition>,
+        >,
         ///Longer description of the preference.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -6342,7 +6348,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceProfilePreference {
         pub fn builder() -> builder::DeviceProfilePreference {
@@ -6387,7 +6393,7 @@ pub mod types {
             ::smartthings::OpenEnum<DeviceProfilePreferenceDefinitionStringType>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceProfilePreferenceDefinition {
         pub fn builder() -> builder::DeviceProfilePreferenceDefinition {
@@ -6742,7 +6748,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DeviceProfileReference {
         pub fn builder() -> builder::DeviceProfileReference {
@@ -6943,7 +6949,7 @@ pub mod types {
             ::smartthings::OpenEnum<DthDeviceDetailsNetworkSecurityLevel>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl DthDeviceDetails {
         pub fn builder() -> builder::DthDeviceDetails {
@@ -7084,7 +7090,7 @@ pub mod types {
             ::smartthings::OpenEnum<EdgeChildDeviceDetailsProvisioningState>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl EdgeChildDeviceDetails {
         pub fn builder() -> builder::EdgeChildDeviceDetails {
@@ -7167,7 +7173,7 @@ pub mod types {
         )]
         pub request_id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ErrorBody {
         pub fn builder() -> builder::ErrorBody {
@@ -7187,7 +7193,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ErrorDetail {
         pub fn builder() -> builder::ErrorDetail {
@@ -7203,7 +7209,7 @@ pub mod types {
             ::std::vec::Vec<ExecuteDeviceCommandsResponseResultsItem>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ExecuteDeviceCommandsResponse {
         pub fn builder() -> builder::ExecuteDeviceCommandsResponse {
@@ -7220,7 +7226,7 @@ pub mod types {
             ::smartthings::OpenEnum<ExecuteDeviceCommandsResponseResultsItemStatus>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ExecuteDeviceCommandsResponseResultsItem {
         pub fn builder() -> builder::ExecuteDeviceCommandsResponseResultsItem {
@@ -7294,7 +7300,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ExecuteSceneResponse {
         pub fn builder() -> builder::ExecuteSceneResponse {
@@ -7337,7 +7343,7 @@ pub mod types {
         )]
         pub oauth_client_secret: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl GenerateAppOAuthResponse {
         pub fn builder() -> builder::GenerateAppOAuthResponse {
@@ -7366,7 +7372,7 @@ pub mod types {
             ::smartthings::OpenEnum<GroupDeviceDetailsGroupType>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl GroupDeviceDetails {
         pub fn builder() -> builder::GroupDeviceDetails {
@@ -7388,7 +7394,7 @@ pub mod types {
         )]
         pub device_id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl GroupDeviceDetailsDevice {
         pub fn builder() -> builder::GroupDeviceDetailsDevice {
@@ -7486,7 +7492,7 @@ pub mod types {
         )]
         pub serial_number: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Hub {
         pub fn builder() -> builder::Hub {
@@ -7725,7 +7731,7 @@ pub mod types {
         )]
         pub zwave_version: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl HubData {
         pub fn builder() -> builder::HubData {
@@ -8211,7 +8217,7 @@ pub mod types {
         )]
         pub hub_eui: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl HubDeviceDetails {
         pub fn builder() -> builder::HubDeviceDetails {
@@ -8240,7 +8246,7 @@ pub mod types {
         )]
         pub driver_version: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl HubDriver {
         pub fn builder() -> builder::HubDriver {
@@ -8281,7 +8287,7 @@ pub mod types {
         )]
         pub subscription_url: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl HubEnrolledChannel {
         pub fn builder() -> builder::HubEnrolledChannel {
@@ -8327,7 +8333,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl HubInstalledDriver {
         pub fn builder() -> builder::HubInstalledDriver {
@@ -8354,7 +8360,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub visible: ::std::option::Option<bool>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl IndoorMap {
         pub fn builder() -> builder::IndoorMap {
@@ -8470,7 +8476,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ui: ::std::option::Option<::smartthings::Boxed<InstalledAppUi>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl InstalledApp {
         pub fn builder() -> builder::InstalledApp {
@@ -8688,7 +8694,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl InstalledAppList {
         pub fn builder() -> builder::InstalledAppList {
@@ -8778,7 +8784,7 @@ pub mod types {
         )]
         pub pre_install_dashboard_cards_enabled: ::std::option::Option<bool>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl InstalledAppUi {
         pub fn builder() -> builder::InstalledAppUi {
@@ -8833,7 +8839,7 @@ pub mod types {
         )]
         pub profile_id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl IrDeviceDetails {
         pub fn builder() -> builder::IrDeviceDetails {
@@ -8848,7 +8854,7 @@ pub mod types {
         #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub functions: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl LambdaSmartApp {
         pub fn builder() -> builder::LambdaSmartApp {
@@ -8903,7 +8909,7 @@ pub mod types {
             ::smartthings::OpenEnum<LanDeviceDetailsProvisioningState>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl LanDeviceDetails {
         pub fn builder() -> builder::LanDeviceDetails {
@@ -8981,7 +8987,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub href: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Link {
         pub fn builder() -> builder::Link {
@@ -8996,7 +9002,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub previous: ::std::option::Option<Link>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Links {
         pub fn builder() -> builder::Links {
@@ -9015,7 +9021,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ListAppsResponse {
         pub fn builder() -> builder::ListAppsResponse {
@@ -9036,7 +9042,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ListCapabilitiesResponse {
         pub fn builder() -> builder::ListCapabilitiesResponse {
@@ -9057,7 +9063,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ListDevicesResponse {
         pub fn builder() -> builder::ListDevicesResponse {
@@ -9078,7 +9084,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ListLocationsResponse {
         pub fn builder() -> builder::ListLocationsResponse {
@@ -9097,7 +9103,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ListRoomsResponse {
         pub fn builder() -> builder::ListRoomsResponse {
@@ -9116,7 +9122,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ListRulesResponse {
         pub fn builder() -> builder::ListRulesResponse {
@@ -9135,7 +9141,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ListScenesResponse {
         pub fn builder() -> builder::ListScenesResponse {
@@ -9156,7 +9162,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ListSubscriptionsResponse {
         pub fn builder() -> builder::ListSubscriptionsResponse {
@@ -9170,7 +9176,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tag: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl LocaleReference {
         pub fn builder() -> builder::LocaleReference {
@@ -9192,7 +9198,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl LocaleReferenceList {
         pub fn builder() -> builder::LocaleReferenceList {
@@ -9247,7 +9253,7 @@ pub mod types {
         )]
         pub time_zone_id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Location {
         pub fn builder() -> builder::Location {
@@ -9388,7 +9394,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<MatterVersion>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl MatterDeviceDetails {
         pub fn builder() -> builder::MatterDeviceDetails {
@@ -9595,7 +9601,7 @@ pub mod types {
         )]
         pub endpoint_id: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl MatterEndpoint {
         pub fn builder() -> builder::MatterEndpoint {
@@ -9612,7 +9618,7 @@ pub mod types {
         )]
         pub device_type_id: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl MatterEndpointDeviceType {
         pub fn builder() -> builder::MatterEndpointDeviceType {
@@ -9641,7 +9647,7 @@ pub mod types {
         )]
         pub software_label: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl MatterVersion {
         pub fn builder() -> builder::MatterVersion {
@@ -9661,7 +9667,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Mode {
         pub fn builder() -> builder::Mode {
@@ -9681,7 +9687,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ModeList {
         pub fn builder() -> builder::ModeList {
@@ -9914,7 +9920,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl NotificationResponse {
         pub fn builder() -> builder::NotificationResponse {
@@ -10011,7 +10017,7 @@ pub mod types {
         )]
         pub vertical_domain_spec_version: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl OcfDeviceDetails {
         pub fn builder() -> builder::OcfDeviceDetails {
@@ -10028,7 +10034,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time: ::std::option::Option<i64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl OnceSchedule {
         pub fn builder() -> builder::OnceSchedule {
@@ -10098,7 +10104,7 @@ pub mod types {
             ::smartthings::OpenEnum<PresentationDeviceConfigType>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl PresentationDeviceConfig {
         pub fn builder() -> builder::PresentationDeviceConfig {
@@ -10121,7 +10127,7 @@ pub mod types {
             ::std::vec::Vec<PresentationDeviceConfigEntry>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl PresentationDeviceConfigAutomation {
         pub fn builder() -> builder::PresentationDeviceConfigAutomation {
@@ -10161,7 +10167,7 @@ pub mod types {
             ::std::vec::Vec<PresentationDeviceConfigEntry>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl PresentationDeviceConfigDashboard {
         pub fn builder() -> builder::PresentationDeviceConfigDashboard {
@@ -10206,7 +10212,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub os: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl PresentationDeviceConfigDpInfo {
         pub fn builder() -> builder::PresentationDeviceConfigDpInfo {
@@ -10301,7 +10307,7 @@ pub mod types {
             CapabilityPresentationVisibleCondition,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl PresentationDeviceConfigEntry {
         pub fn builder() -> builder::PresentationDeviceConfigEntry {
@@ -10356,7 +10362,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::serde_json::Value>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl PresentationDeviceConfigPatchItem {
         pub fn builder() -> builder::PresentationDeviceConfigPatchItem {
@@ -10580,7 +10586,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub step: ::std::option::Option<f64>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl PresentationDeviceConfigValue {
         pub fn builder() -> builder::PresentationDeviceConfigValue {
@@ -10639,7 +10645,7 @@ pub mod types {
         )]
         pub room_id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Room {
         pub fn builder() -> builder::Room {
@@ -10692,7 +10698,7 @@ pub mod types {
         )]
         pub time_zone_id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Rule {
         pub fn builder() -> builder::Rule {
@@ -10719,7 +10725,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sleep: ::std::option::Option<RuleExecutionSleepResult>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl RuleExecutionActionResult {
         pub fn builder() -> builder::RuleExecutionActionResult {
@@ -10741,7 +10747,7 @@ pub mod types {
             ::smartthings::OpenEnum<RuleExecutionCommandResultResult>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl RuleExecutionCommandResult {
         pub fn builder() -> builder::RuleExecutionCommandResult {
@@ -10814,7 +10820,7 @@ pub mod types {
             ::smartthings::OpenEnum<RuleExecutionIfResultResult>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl RuleExecutionIfResult {
         pub fn builder() -> builder::RuleExecutionIfResult {
@@ -10942,7 +10948,7 @@ pub mod types {
             ::smartthings::OpenEnum<RuleExecutionLocationResultResult>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl RuleExecutionLocationResult {
         pub fn builder() -> builder::RuleExecutionLocationResult {
@@ -11028,7 +11034,7 @@ pub mod types {
             ::smartthings::OpenEnum<RuleExecutionResponseResult>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl RuleExecutionResponse {
         pub fn builder() -> builder::RuleExecutionResponse {
@@ -11100,7 +11106,7 @@ pub mod types {
             ::smartthings::OpenEnum<RuleExecutionSleepResultResult>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl RuleExecutionSleepResult {
         pub fn builder() -> builder::RuleExecutionSleepResult {
@@ -11222,7 +11228,7 @@ pub mod types {
         )]
         pub scene_name: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Scene {
         pub fn builder() -> builder::Scene {
@@ -11259,7 +11265,7 @@ pub mod types {
         #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub scheduled_executions: ::std::option::Option<::std::vec::Vec<i64>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Schedule {
         pub fn builder() -> builder::Schedule {
@@ -11281,7 +11287,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ScheduleList {
         pub fn builder() -> builder::ScheduleList {
@@ -11311,7 +11317,7 @@ pub mod types {
             ::smartthings::OpenEnum<SubscriptionSourceType>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl Subscription {
         pub fn builder() -> builder::Subscription {
@@ -11349,7 +11355,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::serde_json::Value>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl SubscriptionDevice {
         pub fn builder() -> builder::SubscriptionDevice {
@@ -11784,7 +11790,7 @@ pub mod types {
         )]
         pub unique_identifier: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ViperDeviceDetails {
         pub fn builder() -> builder::ViperDeviceDetails {
@@ -11812,7 +11818,7 @@ pub mod types {
         )]
         pub static_value: ::std::option::Option<::serde_json::Value>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl VirtualDeviceAttributeValue {
         pub fn builder() -> builder::VirtualDeviceAttributeValue {
@@ -11980,7 +11986,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl VirtualDeviceCommandMapping {
         pub fn builder() -> builder::VirtualDeviceCommandMapping {
@@ -12026,7 +12032,7 @@ pub mod types {
             ::std::vec::Vec<VirtualDeviceCommandMapping>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl VirtualDeviceCommandMappings {
         pub fn builder() -> builder::VirtualDeviceCommandMappings {
@@ -12070,7 +12076,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl VirtualDeviceDetails {
         pub fn builder() -> builder::VirtualDeviceDetails {
@@ -12088,7 +12094,7 @@ pub mod types {
         #[serde(default, deserialize_with = "::smartthings::exact::option_vec")]
         pub state_changes: ::std::option::Option<::std::vec::Vec<bool>>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl VirtualDeviceEventsResponse {
         pub fn builder() -> builder::VirtualDeviceEventsResponse {
@@ -12110,7 +12116,7 @@ pub mod types {
         )]
         pub links: ::std::option::Option<Links>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl VirtualDeviceList {
         pub fn builder() -> builder::VirtualDeviceList {
@@ -12219,7 +12225,7 @@ pub mod types {
         )]
         pub target_url: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl WebhookSmartApp {
         pub fn builder() -> builder::WebhookSmartApp {
@@ -12518,7 +12524,7 @@ pub mod types {
             ::smartthings::OpenEnum<ZigbeeDeviceDetailsProvisioningState>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ZigbeeDeviceDetails {
         pub fn builder() -> builder::ZigbeeDeviceDetails {
@@ -12633,7 +12639,7 @@ pub mod types {
             ::smartthings::OpenEnum<ZwaveDeviceDetailsProvisioningState>,
         >,
         #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub extra: ::smartthings::ExtraFields,
     }
     impl ZwaveDeviceDetails {
         pub fn builder() -> builder::ZwaveDeviceDetails {
@@ -12805,7 +12811,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -12834,9 +12840,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -12924,7 +12928,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -12970,9 +12974,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -13086,7 +13088,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -13364,9 +13366,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -13443,7 +13443,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -13500,9 +13500,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -13543,7 +13541,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -13570,9 +13568,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -13658,7 +13654,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -13715,9 +13711,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -13847,7 +13841,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -13891,9 +13885,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -13937,7 +13929,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -13971,9 +13963,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -14073,7 +14063,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -14143,9 +14133,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -14328,7 +14316,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -14445,9 +14433,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -14507,7 +14493,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -14564,9 +14550,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -14707,7 +14691,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -14767,9 +14751,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -14915,7 +14897,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -14974,9 +14956,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -15127,7 +15107,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -15205,9 +15185,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -15376,7 +15354,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -15418,9 +15396,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -15540,7 +15516,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -15600,9 +15576,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -15770,7 +15744,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -15878,9 +15852,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -15932,7 +15904,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -15972,9 +15944,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -16107,7 +16077,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -16200,9 +16170,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -16396,7 +16364,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -16449,9 +16417,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -16511,7 +16477,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -16596,9 +16562,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -16659,7 +16623,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -16731,9 +16695,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -16910,7 +16872,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -17022,9 +16984,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -17671,7 +17631,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -17730,9 +17690,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -17779,7 +17737,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -17820,9 +17778,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -17877,7 +17833,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -17943,9 +17899,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -17998,7 +17952,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -18049,9 +18003,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -18098,7 +18050,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -18138,9 +18090,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -18191,7 +18141,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -18239,9 +18189,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -18310,7 +18258,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -18440,9 +18388,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -18715,7 +18661,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -18828,9 +18774,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -19140,7 +19084,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -19212,9 +19156,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -19381,7 +19323,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -19457,9 +19399,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -19634,7 +19574,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -19699,9 +19639,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -19772,7 +19710,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -19904,9 +19842,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -20296,7 +20232,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -20518,9 +20454,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -20909,7 +20843,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -20949,9 +20883,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -21072,7 +21004,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -21142,9 +21074,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -21299,7 +21229,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -21343,9 +21273,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -21396,7 +21324,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -21455,9 +21383,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -21756,7 +21682,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -21813,9 +21739,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -21864,7 +21788,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -21908,9 +21832,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -22031,7 +21953,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -22097,9 +22019,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -22249,7 +22169,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -22293,9 +22213,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -22344,7 +22262,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -22397,9 +22315,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -22723,7 +22639,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -22793,9 +22709,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -22844,7 +22758,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -22888,9 +22802,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -22939,7 +22851,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -22992,9 +22904,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -23316,7 +23226,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -23386,9 +23296,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -23437,7 +23345,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -23477,9 +23385,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -23602,7 +23508,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -23681,9 +23587,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -23862,7 +23766,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -23930,9 +23834,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -23985,7 +23887,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -24038,9 +23940,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -24281,7 +24181,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -24334,9 +24234,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -24465,7 +24363,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -24511,9 +24409,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -24562,7 +24458,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -24613,9 +24509,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -24962,7 +24856,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -25043,9 +24937,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -25116,7 +25008,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -25214,9 +25106,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -25417,7 +25307,9 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<::smartthings::status::CapabilityStatus>,
+                ::std::option::Option<
+                    ::smartthings::Boxed<::smartthings::status::CapabilityStatus>,
+                >,
                 ::std::string::String,
             >,
             version: ::std::result::Result<
@@ -25425,7 +25317,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -25466,7 +25358,9 @@ pub mod types {
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::smartthings::status::CapabilityStatus>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<::smartthings::status::CapabilityStatus>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -25491,9 +25385,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -25545,7 +25437,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -25596,9 +25488,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -25645,7 +25535,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -25689,9 +25579,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -25736,7 +25624,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -25776,9 +25664,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -25923,7 +25809,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -25948,9 +25834,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -25995,7 +25879,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -26052,9 +25936,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -26489,7 +26371,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -26546,9 +26428,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -28266,7 +28146,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -28306,9 +28186,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -28585,7 +28463,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -29235,9 +29113,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -29422,7 +29298,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -29667,9 +29543,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -29744,7 +29618,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -29788,9 +29662,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -29998,11 +29870,13 @@ pub mod types {
                 ::std::string::String,
             >,
             restrictions: ::std::result::Result<
-                ::std::option::Option<super::ComponentRestrictions>,
+                ::std::option::Option<
+                    ::smartthings::Boxed<super::ComponentRestrictions>,
+                >,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -30100,7 +29974,9 @@ pub mod types {
             pub fn restrictions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ComponentRestrictions>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::ComponentRestrictions>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -30113,9 +29989,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -30172,7 +30046,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -30218,9 +30092,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -30408,7 +30280,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -30467,9 +30339,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -30538,7 +30408,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -30653,9 +30523,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -30735,7 +30603,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -30853,9 +30721,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -31252,7 +31118,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -31296,9 +31162,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -31368,7 +31232,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -31506,9 +31370,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -31563,7 +31425,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -31611,9 +31473,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -31662,7 +31522,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -31727,9 +31587,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -31782,7 +31640,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -31841,9 +31699,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -31934,7 +31790,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -32111,9 +31967,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -32176,7 +32030,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -32220,9 +32074,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -32267,7 +32119,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -32305,9 +32157,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -32372,7 +32222,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -32470,9 +32320,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -32548,7 +32396,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -32655,9 +32503,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -32708,7 +32554,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -32746,9 +32592,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -32865,7 +32709,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -32935,9 +32779,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -33092,7 +32934,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -33136,9 +32978,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -33173,7 +33013,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DeviceProfilePreference {
             definition: ::std::result::Result<
-                ::std::option::Option<super::DeviceProfilePreferenceDefinition>,
+                ::std::option::Option<
+                    ::smartthings::Boxed<super::DeviceProfilePreferenceDefinition>,
+                >,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -33203,7 +33045,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -33225,7 +33067,9 @@ pub mod types {
             pub fn definition<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DeviceProfilePreferenceDefinition>,
+                    ::std::option::Option<
+                        ::smartthings::Boxed<super::DeviceProfilePreferenceDefinition>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -33318,9 +33162,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -33404,7 +33246,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -33522,9 +33364,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -33919,7 +33759,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -33944,9 +33784,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -34015,7 +33853,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -34153,9 +33991,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -34230,7 +34066,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -34334,9 +34170,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -34389,7 +34223,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -34429,9 +34263,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -34482,7 +34314,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -34550,9 +34382,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -34597,7 +34427,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -34628,9 +34458,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -34677,7 +34505,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -34721,9 +34549,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -34764,7 +34590,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -34791,9 +34617,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -34905,7 +34729,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -34964,9 +34788,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -35019,7 +34841,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -35080,9 +34902,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -35129,7 +34949,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -35173,9 +34993,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -35236,7 +35054,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -35328,9 +35146,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -35513,7 +35329,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -35998,9 +35814,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -36115,7 +35929,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -36185,9 +35999,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -36238,7 +36050,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -36293,9 +36105,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -36356,7 +36166,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -36452,9 +36262,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -36531,7 +36339,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -36655,9 +36463,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -36722,7 +36528,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -36792,9 +36598,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -36954,7 +36758,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -37216,9 +37020,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -37291,7 +37093,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -37335,9 +37137,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -37388,7 +37188,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -37458,9 +37258,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -37534,7 +37332,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -37655,9 +37453,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -37706,7 +37502,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -37735,9 +37531,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -37838,7 +37632,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -37925,9 +37719,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -37972,7 +37764,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -37999,9 +37791,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38042,7 +37832,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38082,9 +37872,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38129,7 +37917,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38173,9 +37961,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38220,7 +38006,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38264,9 +38050,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38313,7 +38097,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38357,9 +38141,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38405,7 +38187,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38449,9 +38231,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38498,7 +38278,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38542,9 +38322,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38589,7 +38367,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38633,9 +38411,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38680,7 +38456,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38724,9 +38500,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38771,7 +38545,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38815,9 +38589,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38858,7 +38630,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38885,9 +38657,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -38930,7 +38700,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -38974,9 +38744,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -39050,7 +38818,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -39187,9 +38955,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -39296,7 +39062,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -39494,9 +39260,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -39560,7 +39324,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -39604,9 +39368,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -39645,7 +39407,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -39674,9 +39436,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -39727,7 +39487,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -39797,9 +39557,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -39850,7 +39608,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -39901,9 +39659,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -39950,7 +39706,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -39994,9 +39750,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -40428,7 +40182,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -40468,9 +40222,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -40566,7 +40318,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -40789,9 +40541,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -40863,7 +40613,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -40903,9 +40653,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -41039,7 +40787,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -41177,9 +40925,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -41240,7 +40986,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -41288,9 +41034,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -41409,7 +41153,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -41457,9 +41201,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -41582,7 +41324,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -41641,9 +41383,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -41710,7 +41450,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -41814,9 +41554,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -42029,7 +41767,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -42086,9 +41824,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -42230,7 +41966,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -42300,9 +42036,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -42462,7 +42196,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -42530,9 +42264,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -42638,7 +42370,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -42736,9 +42468,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -42803,7 +42533,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -42892,9 +42622,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -42947,7 +42675,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -42991,9 +42719,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -43036,7 +42762,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -43067,9 +42793,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -43114,7 +42838,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -43158,9 +42882,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -43215,7 +42937,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -43287,9 +43009,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -43336,7 +43056,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -43367,9 +43087,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -43440,7 +43158,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -43575,9 +43293,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -43650,7 +43366,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -43750,9 +43466,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -43805,7 +43519,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -43849,9 +43563,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -43904,7 +43616,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -43976,9 +43688,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -44041,7 +43751,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -44135,9 +43845,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -45008,7 +44716,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -45106,9 +44814,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -45165,7 +44871,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -45224,9 +44930,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -45372,7 +45076,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -45442,9 +45146,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -45597,7 +45299,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -45628,9 +45330,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -45728,7 +45428,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -45798,9 +45498,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -45844,7 +45542,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -45871,9 +45569,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -45918,7 +45614,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -45962,9 +45658,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -46083,7 +45777,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -46159,9 +45853,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -46335,7 +46027,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -46437,9 +46129,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -46513,7 +46203,7 @@ pub mod types {
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::smartthings::ExtraFields,
                 ::std::string::String,
             >,
         }
@@ -46623,9 +46313,7 @@ pub mod types {
             }
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                T: ::std::convert::TryInto<::smartthings::ExtraFields>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value

@@ -16,10 +16,13 @@ extern crate self as smartthings;
 #[rustfmt::skip] // prettyplease formats it, so that --check compares like with like
 mod generated;
 pub mod exact;
+mod extra_fields;
 mod hooks;
+mod name_map;
 pub mod status;
 mod support;
 
+pub use extra_fields::ExtraFields;
 pub use generated::*;
 pub use hooks::{Hooks, Transport, TransportFuture, encode_path};
 pub use support::{

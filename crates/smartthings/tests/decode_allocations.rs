@@ -162,8 +162,8 @@ fn the_status_model_allocates_only_what_it_keeps() {
     let (decoded, allocations) = counted(|| serde_json::from_str::<DeviceStatus>(&status).unwrap());
     assert_eq!(decoded.attributes().count(), 90);
     // What the model keeps, allocation by allocation: per attribute its
-    // string value, its timestamp, its unknown field's name and that
-    // field's map node (4); per map (30 capability maps, 3 component maps,
+    // string value, its timestamp, and for its unknown field the boxed
+    // map and that map's one entry (4); per map (30 capability maps, 3 component maps,
     // the map of components) its one vector of entries, allocated at its
     // exact size. Names cost nothing: held inline. (The model of IndexMaps
     // with owned names made 551: a name and an index table more per entry.)
@@ -214,4 +214,21 @@ fn a_decoded_page_s_lists_hold_no_slack() {
             assert_eq!((allowed.len(), allowed.capacity()), (1, 1));
         }
     }
+}
+
+/// A page of 82 devices holds about 1 700 capability references, and most
+/// objects have no undeclared field: neither an absent status nor an empty
+/// `extra` may cost more than a pointer (as a status and a
+/// `serde_json::Map`, they took 56 bytes of every reference's 104).
+#[test]
+fn a_capability_reference_is_small_and_an_empty_extra_costs_a_pointer() {
+    use smartthings::types::CapabilityReference;
+    let size = std::mem::size_of::<CapabilityReference>();
+    assert!(size <= 64, "a CapabilityReference is {size} bytes");
+    assert_eq!(std::mem::size_of::<smartthings::ExtraFields>(), 8);
+    let (reference, allocations) = counted(|| {
+        serde_json::from_str::<CapabilityReference>(r#"{"id": "switch", "version": 1}"#).unwrap()
+    });
+    assert!(reference.extra.is_empty() && reference.status.is_none());
+    assert_eq!(allocations, 1, "only the id's text is allocated");
 }

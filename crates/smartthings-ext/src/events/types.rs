@@ -2,7 +2,8 @@
 //! optional, unknown fields kept, unknown event types passed through.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use smartthings::ExtraFields;
 
 /// One item of an [`EventStream`](crate::EventStream).
 #[derive(Clone, Debug, PartialEq)]
@@ -102,7 +103,7 @@ pub struct DeviceEvent {
     pub sensitive: Option<bool>,
     /// Fields this crate does not know.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: ExtraFields,
 }
 
 /// `deviceLifecycleEvent`.
@@ -134,7 +135,7 @@ pub struct LifecycleEvent {
     pub room_move: Option<Value>,
     /// Fields this crate does not know.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: ExtraFields,
 }
 
 /// `deviceHealthEvent`.
@@ -164,7 +165,7 @@ pub struct HealthEvent {
     pub event_source: Option<String>,
     /// Fields this crate does not know.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: ExtraFields,
 }
 
 /// Decode one SSE event. `Err` carries the payload for an event of a known

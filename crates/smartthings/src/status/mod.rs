@@ -16,17 +16,18 @@
 //! names are held inline ([`Name`]), each level is one vector of exactly its
 //! entries ([`NameMap`]), and the rare `data` is held out of line.
 
-mod name_map;
-
 use std::cell::Cell;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-pub use name_map::{Name, NameMap};
+use crate::ExtraFields;
+use crate::name_map;
+
+pub use crate::name_map::{Name, NameMap};
 
 /// The state of one attribute.
 ///
@@ -56,7 +57,7 @@ pub struct Attribute {
     /// Fields this crate does not know, and a `data` that is not an
     /// object, kept for re-serialisation.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: ExtraFields,
 }
 
 /// A key of a status object, borrowed from the input when it can be.
@@ -157,14 +158,14 @@ impl<'de> Visitor<'de> for AttributeVisitor {
                     match map.next_value()? {
                         Data::Object(data) => attribute.data = Some(Box::new(data)),
                         Data::Other(value) => {
-                            attribute.other.insert("data".to_owned(), value);
+                            attribute.other.insert("data", value);
                         }
                     }
                 }
                 "timestamp" => once(&mut attribute.raw_timestamp, "timestamp", &mut map)?,
                 _ => {
                     let value = map.next_value()?;
-                    attribute.other.insert(key.0.into_owned(), value);
+                    attribute.other.insert(&*key.0, value);
                 }
             }
         }
@@ -363,7 +364,7 @@ pub struct DeviceStatus {
     pub components: NameMap<ComponentStatus>,
     /// Fields this crate does not know, kept for re-serialisation.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: ExtraFields,
 }
 
 impl<'de> Deserialize<'de> for DeviceStatus {
@@ -378,13 +379,13 @@ impl<'de> Deserialize<'de> for DeviceStatus {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DeviceStatus, A::Error> {
                 let mut components: Option<Components> = None;
-                let mut other = Map::new();
+                let mut other = ExtraFields::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     if key.0 == "components" {
                         once(&mut components, "components", &mut map)?;
                     } else {
                         let value = map.next_value()?;
-                        other.insert(key.0.into_owned(), value);
+                        other.insert(&*key.0, value);
                     }
                 }
                 Ok(DeviceStatus {

@@ -1,4 +1,5 @@
-//! [`NameMap`]: the map every level of a status is kept in.
+//! [`NameMap`]: the map every level of a status, and every object's
+//! undeclared fields, are kept in.
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -286,6 +287,16 @@ impl<V> IntoIterator for NameMap<V> {
     }
 }
 
+impl<'a, V> IntoIterator for &'a NameMap<V> {
+    type Item = (&'a str, &'a V);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, (Name, V)>, fn(&'a (Name, V)) -> (&'a str, &'a V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
 impl<V: Serialize> Serialize for NameMap<V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.len()))?;
@@ -299,7 +310,7 @@ impl<V: Serialize> Serialize for NameMap<V> {
 /// Decodes a JSON object into a [`NameMap`] of exactly its size. JSON gives
 /// no length up front, so the entries are gathered in a per-thread scratch
 /// vector first: the map's vector is then allocated once, at its size.
-pub(super) fn exact<'de, A, V>(
+pub(crate) fn exact<'de, A, V>(
     mut map: A,
     scratch: &'static LocalKey<Cell<Vec<(Name, V)>>>,
 ) -> Result<NameMap<V>, A::Error>
@@ -313,7 +324,7 @@ where
     // would simply start from an empty vector.
     let mut entries = scratch.take();
     let mut read = || {
-        while let Some(key) = map.next_key::<super::Key<'de>>()? {
+        while let Some(key) = map.next_key::<crate::support::Text<'de>>()? {
             let value = map.next_value()?;
             entries.push((Name::from(&*key.0), value));
         }
