@@ -320,11 +320,27 @@ where
 {
     /// Scratch vectors larger than this are freed rather than kept.
     const KEEP: usize = 256;
+    type Key<'de> = crate::support::Text<'de>;
+    // No entry (most objects' undeclared fields) or one (an appliance's
+    // capability of one attribute): built directly, without the scratch.
+    let Some(key) = map.next_key::<Key<'de>>()? else {
+        return Ok(NameMap::new());
+    };
+    let first = (Name::from(&*key.0), map.next_value()?);
+    let Some(key) = map.next_key::<Key<'de>>()? else {
+        return Ok(NameMap {
+            entries: vec![first],
+            index: None,
+        });
+    };
+    let second = (Name::from(&*key.0), map.next_value()?);
     // Taken, not borrowed: a nested decode of the same type (none today)
     // would simply start from an empty vector.
     let mut entries = scratch.take();
+    entries.push(first);
+    entries.push(second);
     let mut read = || {
-        while let Some(key) = map.next_key::<crate::support::Text<'de>>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
             let value = map.next_value()?;
             entries.push((Name::from(&*key.0), value));
         }
