@@ -129,7 +129,7 @@ pub fn run(inputs: &Inputs) -> Result<Output> {
     );
     let mut client: syn::File = syn::parse2(checked_path_segments(client))
         .context("progenitor produced code that does not parse")?;
-    let open = undeclared_fields_kept_compactly(&mut client);
+    let open = undeclared_fields_kept_compactly(&mut client)?;
     ensure!(
         open > 0,
         "no flattened `extra` map was found: update `undeclared_fields_kept_compactly`, \
@@ -300,8 +300,9 @@ fn import_checked_encode_path(file: &mut syn::File) {
 /// once it holds one field, which many live devices have. Those maps
 /// become `smartthings::ExtraFields` (a pointer, null when empty; exactly
 /// its entries otherwise, in the server's order), in the types and in
-/// their builders. Returns how many structs.
-fn undeclared_fields_kept_compactly(file: &mut syn::File) -> usize {
+/// their builders. Returns how many structs; a flattened `extra` of any
+/// other type is an error, since it would keep its map unnoticed.
+fn undeclared_fields_kept_compactly(file: &mut syn::File) -> Result<usize> {
     let map =
         quote::quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>).to_string();
     let fields = format!(":: {SUPPORT_CRATE} :: ExtraFields");
@@ -309,35 +310,28 @@ fn undeclared_fields_kept_compactly(file: &mut syn::File) -> usize {
     fn is_extra(field: &syn::Field) -> bool {
         field.ident.as_ref().is_some_and(|i| i == "extra")
     }
-    let flattened = |field: &syn::Field| {
-        field.attrs.iter().any(|attr| {
-            attr.path().is_ident("serde")
-                && attr
-                    .parse_nested_meta(|meta| {
-                        if meta.path.is_ident("flatten") {
-                            Err(meta.error("found"))
-                        } else {
-                            Ok(())
-                        }
-                    })
-                    .is_err()
-        })
-    };
     let mut open = std::collections::HashSet::new();
     for strukt in module_structs(file) {
         let syn::Fields::Named(named) = &mut strukt.fields else {
             continue;
         };
-        for field in named
-            .named
-            .iter_mut()
-            .filter(|f| is_extra(f) && flattened(f))
-        {
-            let ty = &field.ty;
-            if quote::quote!(#ty).to_string() == map {
-                field.ty = syn::parse_str(&fields).expect("a type path");
-                open.insert(strukt.ident.to_string());
+        for field in named.named.iter_mut().filter(|f| is_extra(f)) {
+            let keys = serde_keys(field).with_context(|| {
+                format!("reading the serde attributes of {}::extra", strukt.ident)
+            })?;
+            if !keys.iter().any(|k| k == "flatten") {
+                continue;
             }
+            let ty = &field.ty;
+            let ty = quote::quote!(#ty).to_string();
+            ensure!(
+                ty == map,
+                "{}::extra is flattened as `{ty}`, not as the map that \
+                 `undeclared_fields_kept_compactly` replaces: update it",
+                strukt.ident
+            );
+            field.ty = syn::parse_str(&fields).expect("a type path");
+            open.insert(strukt.ident.to_string());
         }
     }
     let builders = file
@@ -387,7 +381,7 @@ fn undeclared_fields_kept_compactly(file: &mut syn::File) -> usize {
             _ => {}
         }
     }
-    open.len()
+    Ok(open.len())
 }
 
 /// typify derives no `Default` for a struct with a flattened `extra` map (it
@@ -448,28 +442,6 @@ fn vectors_of_their_exact_length(file: &mut syn::File) -> Result<usize> {
                     .any(|d| d.segments.last().is_some_and(|s| s.ident == "Deserialize"))
             })
         })
-    }
-    /// The names in the field's `#[serde(..)]` attributes, at their top
-    /// level (`rename(deserialize = ..)` names `rename`).
-    fn serde_keys(field: &syn::Field) -> syn::Result<Vec<String>> {
-        fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<syn::Expr>()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                meta.parse_nested_meta(|inner| skip_value(&inner))?;
-            }
-            Ok(())
-        }
-        let mut keys = Vec::new();
-        for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
-            attr.parse_nested_meta(|meta| {
-                if let Some(ident) = meta.path.get_ident() {
-                    keys.push(ident.to_string());
-                }
-                skip_value(&meta)
-            })?;
-        }
-        Ok(keys)
     }
     let vec = format!("::{SUPPORT_CRATE}::exact::vec");
     let option_vec = format!("::{SUPPORT_CRATE}::exact::option_vec");
@@ -543,6 +515,29 @@ pub(crate) fn first_generic(ty: &syn::Type) -> Option<&syn::Type> {
         syn::GenericArgument::Type(t) => Some(t),
         _ => None,
     })
+}
+
+/// The names in the field's `#[serde(..)]` attributes, at their top
+/// level (`rename(deserialize = ..)` names `rename`).
+fn serde_keys(field: &syn::Field) -> syn::Result<Vec<String>> {
+    fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+        if meta.input.peek(syn::Token![=]) {
+            meta.value()?.parse::<syn::Expr>()?;
+        } else if meta.input.peek(syn::token::Paren) {
+            meta.parse_nested_meta(|inner| skip_value(&inner))?;
+        }
+        Ok(())
+    }
+    let mut keys = Vec::new();
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        attr.parse_nested_meta(|meta| {
+            if let Some(ident) = meta.path.get_ident() {
+                keys.push(ident.to_string());
+            }
+            skip_value(&meta)
+        })?;
+    }
+    Ok(keys)
 }
 
 /// The paths a `#[derive(..)]` attribute lists; `None` for any other

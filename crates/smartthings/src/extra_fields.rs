@@ -1,6 +1,5 @@
 //! [`ExtraFields`]: what an object holds beyond the fields its type declares.
 
-use std::cell::Cell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
@@ -16,10 +15,10 @@ use crate::name_map::{self, Name, NameMap};
 /// and re-encoding a decoded object gives it back.
 ///
 /// Read and change it as the [`NameMap`] it derefs to. Most objects have no
-/// undeclared field, so an empty one is a null pointer (8 bytes in every
-/// struct, where a `serde_json::Map` takes 24), and a non-empty one holds
-/// exactly its entries (a `serde_json::Map` allocates a 632-byte tree node
-/// for its first).
+/// undeclared field, and one decoded without any holds a null pointer (8
+/// bytes in every struct, where a `serde_json::Map` takes 24); one decoded
+/// with some holds exactly its entries (a `serde_json::Map` allocates a
+/// 632-byte tree node for its first). Changing it allocates the map.
 ///
 /// ```
 /// use smartthings::types::Device;
@@ -47,6 +46,15 @@ impl ExtraFields {
     fn from_map(map: NameMap<Value>) -> Self {
         Self((!map.is_empty()).then(|| Box::new(map)))
     }
+
+    /// Adds a field as a decoder that reads field by field (the status
+    /// model's) finds it. The first is allocated at its size: an object
+    /// with undeclared fields mostly has one.
+    pub(crate) fn insert_decoded(&mut self, name: &str, value: Value) {
+        self.0
+            .get_or_insert_with(|| Box::new(NameMap::with_capacity(1)))
+            .insert(name, value);
+    }
 }
 
 impl Deref for ExtraFields {
@@ -58,7 +66,8 @@ impl Deref for ExtraFields {
 }
 
 impl DerefMut for ExtraFields {
-    /// The fields, to change them; allocates the (empty) map on first use.
+    /// The fields, to change them; allocates the map on first use, so
+    /// that a struct without undeclared fields stays a null pointer.
     fn deref_mut(&mut self) -> &mut NameMap<Value> {
         self.0.get_or_insert_with(Box::default)
     }
@@ -84,7 +93,7 @@ impl From<Map<String, Value>> for ExtraFields {
 }
 
 impl From<ExtraFields> for Map<String, Value> {
-    /// The fields as a `serde_json::Map`, which orders them by name.
+    /// The fields as a `serde_json::Map`, in that map's order.
     fn from(fields: ExtraFields) -> Self {
         fields
             .into_iter()
@@ -132,10 +141,6 @@ impl Serialize for ExtraFields {
     }
 }
 
-thread_local! {
-    static SCRATCH: Cell<Vec<(Name, Value)>> = const { Cell::new(Vec::new()) };
-}
-
 impl<'de> Deserialize<'de> for ExtraFields {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct FieldsVisitor;
@@ -147,7 +152,7 @@ impl<'de> Deserialize<'de> for ExtraFields {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ExtraFields, A::Error> {
-                name_map::exact(map, &SCRATCH).map(ExtraFields::from_map)
+                name_map::exact(map, &name_map::VALUES).map(ExtraFields::from_map)
             }
         }
         deserializer.deserialize_map(FieldsVisitor)
@@ -189,7 +194,7 @@ mod tests {
     }
 
     #[test]
-    fn no_undeclared_field_costs_no_allocation_and_one_pointer() {
+    fn no_undeclared_field_costs_one_null_pointer() {
         let open: Open = serde_json::from_str(r#"{"id":"a"}"#).unwrap();
         assert!(open.extra.0.is_none());
         assert!(open.extra.is_empty());

@@ -127,7 +127,7 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Data, A::Error> {
-        name_map::exact(map, &DATA).map(Data::Object)
+        name_map::exact(map, &name_map::VALUES).map(Data::Object)
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Data, E> {
@@ -158,14 +158,14 @@ impl<'de> Visitor<'de> for AttributeVisitor {
                     match map.next_value()? {
                         Data::Object(data) => attribute.data = Some(Box::new(data)),
                         Data::Other(value) => {
-                            attribute.other.insert("data", value);
+                            attribute.other.insert_decoded("data", value);
                         }
                     }
                 }
                 "timestamp" => once(&mut attribute.raw_timestamp, "timestamp", &mut map)?,
                 _ => {
                     let value = map.next_value()?;
-                    attribute.other.insert(&*key.0, value);
+                    attribute.other.insert_decoded(&key.0, value);
                 }
             }
         }
@@ -274,7 +274,6 @@ pub struct Measurement<'a> {
 pub struct CapabilityStatus(pub NameMap<Attribute>);
 
 thread_local! {
-    static DATA: Cell<Vec<(Name, Value)>> = const { Cell::new(Vec::new()) };
     static ATTRIBUTES: Cell<Vec<(Name, Attribute)>> = const { Cell::new(Vec::new()) };
     static CAPABILITIES: Cell<Vec<(Name, CapabilityStatus)>> = const { Cell::new(Vec::new()) };
     static COMPONENTS: Cell<Vec<(Name, ComponentStatus)>> = const { Cell::new(Vec::new()) };
@@ -385,7 +384,7 @@ impl<'de> Deserialize<'de> for DeviceStatus {
                         once(&mut components, "components", &mut map)?;
                     } else {
                         let value = map.next_value()?;
-                        other.insert(&*key.0, value);
+                        other.insert_decoded(&key.0, value);
                     }
                 }
                 Ok(DeviceStatus {
