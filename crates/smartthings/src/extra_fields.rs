@@ -3,11 +3,10 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::name_map::{self, Name, NameMap};
+use crate::name_map::{self, Name, NameMap, exact_map_deserialize};
 
 /// The fields of an object that its type does not declare, in the server's
 /// order: every generated type keeps them in its `extra` field (and the
@@ -141,23 +140,12 @@ impl Serialize for ExtraFields {
     }
 }
 
-impl<'de> Deserialize<'de> for ExtraFields {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldsVisitor;
-        impl<'de> Visitor<'de> for FieldsVisitor {
-            type Value = ExtraFields;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map of fields")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ExtraFields, A::Error> {
-                name_map::exact(map, &name_map::VALUES).map(ExtraFields::from_map)
-            }
-        }
-        deserializer.deserialize_map(FieldsVisitor)
-    }
-}
+exact_map_deserialize!(
+    ExtraFields,
+    name_map::VALUES,
+    ExtraFields::from_map,
+    "a map of fields"
+);
 
 #[cfg(test)]
 mod tests {

@@ -372,6 +372,36 @@ where
     out
 }
 
+/// `Deserialize` for `$type`, a map decoded through [`exact`] with the
+/// per-thread `$scratch` and made into `$type` by `$make`.
+macro_rules! exact_map_deserialize {
+    ($type:ty, $scratch:path, $make:expr, $what:literal) => {
+        impl<'de> ::serde::Deserialize<'de> for $type {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                struct MapVisitor;
+                impl<'de> ::serde::de::Visitor<'de> for MapVisitor {
+                    type Value = $type;
+
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str($what)
+                    }
+
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(
+                        self,
+                        map: A,
+                    ) -> Result<$type, A::Error> {
+                        $crate::name_map::exact(map, &$scratch).map($make)
+                    }
+                }
+                deserializer.deserialize_map(MapVisitor)
+            }
+        }
+    };
+}
+pub(crate) use exact_map_deserialize;
+
 thread_local! {
     /// The scratch of every map of JSON values: an attribute's `data` and
     /// an object's undeclared fields (never decoded one inside the other).

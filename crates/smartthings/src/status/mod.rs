@@ -25,7 +25,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::ExtraFields;
-use crate::name_map;
+use crate::name_map::{self, exact_map_deserialize};
 
 pub use crate::name_map::{Name, NameMap};
 
@@ -279,35 +279,22 @@ thread_local! {
     static COMPONENTS: Cell<Vec<(Name, ComponentStatus)>> = const { Cell::new(Vec::new()) };
 }
 
-/// Deserializes a map of exactly its size ([`name_map::exact`]).
-macro_rules! exact_map_deserialize {
-    ($type:ident, $scratch:ident, $what:literal) => {
-        impl<'de> Deserialize<'de> for $type {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct MapVisitor;
-                impl<'de> Visitor<'de> for MapVisitor {
-                    type Value = $type;
-
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str($what)
-                    }
-
-                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$type, A::Error> {
-                        name_map::exact(map, &$scratch).map($type)
-                    }
-                }
-                deserializer.deserialize_map(MapVisitor)
-            }
-        }
-    };
-}
-
-exact_map_deserialize!(CapabilityStatus, ATTRIBUTES, "a map of attributes");
-exact_map_deserialize!(ComponentStatus, CAPABILITIES, "a map of capabilities");
+exact_map_deserialize!(
+    CapabilityStatus,
+    ATTRIBUTES,
+    CapabilityStatus,
+    "a map of attributes"
+);
+exact_map_deserialize!(
+    ComponentStatus,
+    CAPABILITIES,
+    ComponentStatus,
+    "a map of capabilities"
+);
 
 /// `DeviceStatus::components`, decoded through [`name_map::exact`].
 struct Components(NameMap<ComponentStatus>);
-exact_map_deserialize!(Components, COMPONENTS, "a map of components");
+exact_map_deserialize!(Components, COMPONENTS, Components, "a map of components");
 
 impl CapabilityStatus {
     /// One attribute.
