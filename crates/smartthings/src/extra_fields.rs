@@ -45,15 +45,6 @@ impl ExtraFields {
     fn from_map(map: NameMap<Value>) -> Self {
         Self((!map.is_empty()).then(|| Box::new(map)))
     }
-
-    /// Adds a field as a decoder that reads field by field (the status
-    /// model's) finds it. The first is allocated at its size: an object
-    /// with undeclared fields mostly has one.
-    pub(crate) fn insert_decoded(&mut self, name: &str, value: Value) {
-        self.0
-            .get_or_insert_with(|| Box::new(NameMap::with_capacity(1)))
-            .insert(name, value);
-    }
 }
 
 impl Deref for ExtraFields {

@@ -22,8 +22,9 @@ pub type Name = CompactString;
 /// A status level holds a few entries (attributes of a capability,
 /// capabilities of a component), and an object's undeclared fields
 /// ([`ExtraFields`](crate::ExtraFields)) fewer, so the entries are one
-/// vector of exactly their number, looked up by comparing names: one allocation a map and no
-/// hashing, where a hash map costs two allocations and a hash per key.
+/// vector of exactly their number, looked up by comparing names: one
+/// allocation a map and no hashing, where a hash map costs two allocations
+/// and a hash per key.
 /// Beyond 128 entries (more than the largest appliance's component has
 /// capabilities; a hostile server may send millions) a hash index keeps
 /// every lookup constant-time, so no status makes a loop over it
@@ -99,6 +100,12 @@ impl<V> NameMap<V> {
     /// Add an entry for a name not yet present.
     fn push(&mut self, name: Name, value: V) -> usize {
         let at = self.entries.len();
+        if at == 0 {
+            // A map built entry by entry mostly keeps one (an object's
+            // undeclared field): the first is allocated at its size, not
+            // with room for four.
+            self.entries.reserve_exact(1);
+        }
         match &mut self.index {
             Some(index) => {
                 index.insert(name.clone(), at);
@@ -174,14 +181,6 @@ impl<V> NameMap<V> {
     /// Every entry, in order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &V)> + ExactSizeIterator {
         self.into_iter()
-    }
-
-    /// An empty map with room for `n` entries.
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        Self {
-            entries: Vec::with_capacity(n),
-            index: None,
-        }
     }
 
     /// Every entry, in order, values changeable.
@@ -336,7 +335,8 @@ where
     // one attribute): built directly. Through the scratch, whose per-thread
     // access and repeat check are not free, the empty `extra` of every
     // generated struct cost the 82-device page 5 % more instructions than
-    // the `serde_json::Map` it replaced.
+    // the `serde_json::Map` it replaced. (The three reads of an entry are
+    // written out: one closure for them cost the page 1 % more.)
     let Some(key) = map.next_key::<Key<'de>>()? else {
         return Ok(NameMap::new());
     };

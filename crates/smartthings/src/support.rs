@@ -137,7 +137,7 @@ struct OpenEnumVisitor<T>(PhantomData<T>);
 /// A word that names no variant of the enum. It carries no message: serde
 /// formats its "unknown variant, expected one of …" only through
 /// `Error::custom`, which this drops, so an unknown word (hundreds on a
-/// real page) costs no formatting of the variant list (3 % of a page's
+/// real page) costs no formatting of the variant list (5 % of a page's
 /// decode when it did).
 #[derive(Debug)]
 struct NoVariant;

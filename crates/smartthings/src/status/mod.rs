@@ -158,14 +158,14 @@ impl<'de> Visitor<'de> for AttributeVisitor {
                     match map.next_value()? {
                         Data::Object(data) => attribute.data = Some(Box::new(data)),
                         Data::Other(value) => {
-                            attribute.other.insert_decoded("data", value);
+                            attribute.other.insert("data", value);
                         }
                     }
                 }
                 "timestamp" => once(&mut attribute.raw_timestamp, "timestamp", &mut map)?,
                 _ => {
                     let value = map.next_value()?;
-                    attribute.other.insert_decoded(&key.0, value);
+                    attribute.other.insert(&*key.0, value);
                 }
             }
         }
@@ -371,7 +371,7 @@ impl<'de> Deserialize<'de> for DeviceStatus {
                         once(&mut components, "components", &mut map)?;
                     } else {
                         let value = map.next_value()?;
-                        other.insert_decoded(&key.0, value);
+                        other.insert(&*key.0, value);
                     }
                 }
                 Ok(DeviceStatus {
