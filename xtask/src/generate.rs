@@ -334,20 +334,8 @@ fn undeclared_fields_kept_compactly(file: &mut syn::File) -> Result<usize> {
             open.insert(strukt.ident.to_string());
         }
     }
-    let builders = file
-        .items
-        .iter_mut()
-        .filter_map(|item| match item {
-            syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
-            _ => None,
-        })
-        .flat_map(|(_, items)| items.iter_mut())
-        .filter_map(|item| match item {
-            syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
-            _ => None,
-        })
-        .flat_map(|(_, items)| items.iter_mut());
-    for item in builders {
+    let types = items_of_modules(file.items.iter_mut(), |name| name == "types");
+    for item in items_of_modules(types, |name| name == "builder") {
         match item {
             syn::Item::Struct(strukt) if open.contains(&strukt.ident.to_string()) => {
                 let syn::Fields::Named(named) = &mut strukt.fields else {
@@ -556,17 +544,24 @@ fn derive_list(
 /// (`types`, `builder`): where progenitor puts every response and request
 /// type (`types::builder`'s builders derive no `Deserialize`).
 fn module_structs(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ItemStruct> {
-    file.items
-        .iter_mut()
-        .filter_map(|item| match item {
-            syn::Item::Mod(module) => module.content.as_mut(),
+    items_of_modules(file.items.iter_mut(), |_| true).filter_map(|item| match item {
+        syn::Item::Struct(strukt) => Some(strukt),
+        _ => None,
+    })
+}
+
+/// The items inside those of `items` that are inline modules named as
+/// `wanted` accepts.
+fn items_of_modules<'a>(
+    items: impl Iterator<Item = &'a mut syn::Item>,
+    wanted: impl Fn(&syn::Ident) -> bool,
+) -> impl Iterator<Item = &'a mut syn::Item> {
+    items
+        .filter_map(move |item| match item {
+            syn::Item::Mod(module) if wanted(&module.ident) => module.content.as_mut(),
             _ => None,
         })
         .flat_map(|(_, items)| items.iter_mut())
-        .filter_map(|item| match item {
-            syn::Item::Struct(strukt) => Some(strukt),
-            _ => None,
-        })
 }
 
 /// progenitor's httpmock generator cannot match array query parameters
