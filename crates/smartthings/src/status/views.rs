@@ -75,40 +75,12 @@ impl ComponentStatus {
         }
     }
 
-    /// `switchLevel.level` (%).
-    pub fn level(&self) -> Option<Measurement<'_>> {
-        self.attr("switchLevel", "level")?.measurement()
-    }
-
     /// `colorControl.hue` and `.saturation`.
     pub fn color(&self) -> Option<Hsv> {
         Some(Hsv {
             hue: self.attr("colorControl", "hue")?.as_f64()?,
             saturation: self.attr("colorControl", "saturation")?.as_f64()?,
         })
-    }
-
-    /// `colorTemperature.colorTemperature` (K).
-    pub fn color_temperature(&self) -> Option<Measurement<'_>> {
-        self.attr("colorTemperature", "colorTemperature")?
-            .measurement()
-    }
-
-    /// `temperatureMeasurement.temperature` (C or F).
-    pub fn temperature(&self) -> Option<Measurement<'_>> {
-        self.attr("temperatureMeasurement", "temperature")?
-            .measurement()
-    }
-
-    /// `relativeHumidityMeasurement.humidity` (%).
-    pub fn humidity(&self) -> Option<Measurement<'_>> {
-        self.attr("relativeHumidityMeasurement", "humidity")?
-            .measurement()
-    }
-
-    /// `battery.battery` (%).
-    pub fn battery(&self) -> Option<Measurement<'_>> {
-        self.attr("battery", "battery")?.measurement()
     }
 
     /// `contactSensor.contact`.
@@ -143,18 +115,6 @@ impl ComponentStatus {
         ))
     }
 
-    /// `thermostatHeatingSetpoint.heatingSetpoint`.
-    pub fn heating_setpoint(&self) -> Option<Measurement<'_>> {
-        self.attr("thermostatHeatingSetpoint", "heatingSetpoint")?
-            .measurement()
-    }
-
-    /// `thermostatCoolingSetpoint.coolingSetpoint`.
-    pub fn cooling_setpoint(&self) -> Option<Measurement<'_>> {
-        self.attr("thermostatCoolingSetpoint", "coolingSetpoint")?
-            .measurement()
-    }
-
     /// `thermostatMode.thermostatMode` (heat, cool, auto, off, ...).
     pub fn thermostat_mode(&self) -> Option<&str> {
         self.attr("thermostatMode", "thermostatMode")?.as_str()
@@ -166,16 +126,6 @@ impl ComponentStatus {
             .as_str()
     }
 
-    /// `powerMeter.power` (W).
-    pub fn power(&self) -> Option<Measurement<'_>> {
-        self.attr("powerMeter", "power")?.measurement()
-    }
-
-    /// `energyMeter.energy` (kWh).
-    pub fn energy(&self) -> Option<Measurement<'_>> {
-        self.attr("energyMeter", "energy")?.measurement()
-    }
-
     /// `healthCheck.DeviceWatch-DeviceStatus`.
     pub fn device_watch(&self) -> Option<DeviceWatch<'_>> {
         let attribute = self.attr("healthCheck", "DeviceWatch-DeviceStatus")?;
@@ -184,6 +134,44 @@ impl ComponentStatus {
             reason: attribute.data_str("reason"),
         })
     }
+}
+
+/// Views that read one attribute as a number with its unit, each written
+/// as its doc, its name and the `capability.attribute` it reads.
+macro_rules! measurement_views {
+    ($($(#[doc = $doc:literal])+ $name:ident: $capability:literal . $attribute:literal;)+) => {
+        /// Typed views of the common measurements. Each returns `None` when
+        /// the capability or attribute is absent or not a number.
+        impl ComponentStatus {
+            $(
+                $(#[doc = $doc])+
+                pub fn $name(&self) -> Option<Measurement<'_>> {
+                    self.attr($capability, $attribute)?.measurement()
+                }
+            )+
+        }
+    };
+}
+
+measurement_views! {
+    /// `switchLevel.level` (%).
+    level: "switchLevel"."level";
+    /// `colorTemperature.colorTemperature` (K).
+    color_temperature: "colorTemperature"."colorTemperature";
+    /// `temperatureMeasurement.temperature` (C or F).
+    temperature: "temperatureMeasurement"."temperature";
+    /// `relativeHumidityMeasurement.humidity` (%).
+    humidity: "relativeHumidityMeasurement"."humidity";
+    /// `battery.battery` (%).
+    battery: "battery"."battery";
+    /// `thermostatHeatingSetpoint.heatingSetpoint`.
+    heating_setpoint: "thermostatHeatingSetpoint"."heatingSetpoint";
+    /// `thermostatCoolingSetpoint.coolingSetpoint`.
+    cooling_setpoint: "thermostatCoolingSetpoint"."coolingSetpoint";
+    /// `powerMeter.power` (W).
+    power: "powerMeter"."power";
+    /// `energyMeter.energy` (kWh).
+    energy: "energyMeter"."energy";
 }
 
 #[cfg(test)]
