@@ -550,8 +550,8 @@ fn module_structs(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ItemSt
     })
 }
 
-/// The items inside those of `items` that are inline modules named as
-/// `wanted` accepts.
+/// The items directly inside each inline module among `items` whose name
+/// `wanted` accepts (modules nested in those are not entered).
 fn items_of_modules<'a>(
     items: impl Iterator<Item = &'a mut syn::Item>,
     wanted: impl Fn(&syn::Ident) -> bool,

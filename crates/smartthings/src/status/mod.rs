@@ -15,11 +15,9 @@
 //! The model is compact, since a home's status is thousands of attributes:
 //! names are held inline ([`Name`]), each level is one vector of exactly its
 //! entries ([`NameMap`]), and the rare `data` is held out of line.
-//!
-//! The levels above an attribute are here; one attribute and its decoder
-//! are in `attribute.rs`, the typed capability views (`switch()`,
-//! `level()`, ...) in `views.rs`.
 
+// The levels above an attribute are here, with their decoders: a reader of
+// one attribute's decoding or of the capability views need not read them.
 mod attribute;
 mod views;
 
