@@ -9,24 +9,23 @@
 use std::cell::RefCell;
 use std::future::Future;
 
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use smartthings::ResponseValue;
 
 use crate::client::SmartThings;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, SeenResponse};
 
 /// What the transport saw during one call.
 #[derive(Debug, Default)]
 pub(crate) struct CallRecord {
     /// Requests put on the wire for this call.
     pub(crate) attempts: u32,
-    /// The status and headers of the last response.
-    pub(crate) response: Option<(StatusCode, HeaderMap)>,
-    /// The last response's body, when its status was not a success: read by
-    /// the transport so that it survives whatever the generated client does
-    /// with it.
-    pub(crate) error_body: Option<Vec<u8>>,
+    /// The status and request id of the last response.
+    pub(crate) response: Option<SeenResponse>,
+    /// The last response's headers and body, when its status was not a
+    /// success: read by the transport so that they survive whatever the
+    /// generated client does with them.
+    pub(crate) error_response: Option<(HeaderMap, Vec<u8>)>,
     /// The client refused the request itself (nothing was sent).
     pub(crate) local: Option<Error>,
 }
@@ -82,7 +81,7 @@ pub(crate) fn failed(record: CallRecord, error: impl FnOnce() -> Error) -> Error
         // Refused by the client (a body over the cap): what the server sent
         // still says which response it was.
         let local = match &record.response {
-            Some((status, headers)) => local.with_response(*status, headers),
+            Some(seen) => local.with_response(seen),
             None => local,
         };
         // A failed token refresh counts its own attempts (at the token
@@ -92,9 +91,9 @@ pub(crate) fn failed(record: CallRecord, error: impl FnOnce() -> Error) -> Error
         }
         return local.with_attempts(record.attempts);
     }
-    let error = match (&record.response, &record.error_body) {
-        (Some((status, headers)), Some(body)) => Error::from_response(*status, headers, body),
-        (Some((status, headers)), None) => error().with_response(*status, headers),
+    let error = match (&record.response, &record.error_response) {
+        (Some(seen), Some((headers, body))) => Error::from_response(seen.status, headers, body),
+        (Some(seen), None) => error().with_response(seen),
         (None, _) => error(),
     };
     error.with_attempts(record.attempts)

@@ -4,11 +4,32 @@ use std::fmt;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use smartthings::InvalidItem;
 use smartthings::types::{ErrorBody, ErrorDetail};
 
 use crate::retry::retry_hint;
+
+/// The header a response's request id comes in, parsed once.
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What an error reports of a response: its status and request id. A call
+/// keeps this much of every response it gets, not the headers, whose copy
+/// every successful call would pay for.
+#[derive(Debug)]
+pub(crate) struct SeenResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) request_id: Option<HeaderValue>,
+}
+
+impl SeenResponse {
+    pub(crate) fn of(status: StatusCode, headers: &HeaderMap) -> Self {
+        Self {
+            status,
+            request_id: headers.get(&REQUEST_ID).cloned(),
+        }
+    }
+}
 
 /// What went wrong, in the categories callers act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -223,10 +244,11 @@ impl Error {
     }
 
     /// The status and request id of the response this error is about.
-    pub(crate) fn with_response(mut self, status: StatusCode, headers: &HeaderMap) -> Self {
-        self.0.status = Some(status);
-        self.0.header_request_id = headers
-            .get("x-request-id")
+    pub(crate) fn with_response(mut self, seen: &SeenResponse) -> Self {
+        self.0.status = Some(seen.status);
+        self.0.header_request_id = seen
+            .request_id
+            .as_ref()
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         self
@@ -240,7 +262,7 @@ impl Error {
             kind_of(status),
             status.canonical_reason().unwrap_or("error"),
         )
-        .with_response(status, headers);
+        .with_response(&SeenResponse::of(status, headers));
         if status == StatusCode::TOO_MANY_REQUESTS {
             error.0.retry_after = retry_hint(headers, body);
         }

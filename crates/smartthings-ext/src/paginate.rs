@@ -339,7 +339,7 @@ impl SmartThings {
         })
         .await;
         match result {
-            Ok(body) if record.error_body.is_none() && record.local.is_none() => {
+            Ok(body) if record.error_response.is_none() && record.local.is_none() => {
                 let body: &[u8] = if body.is_empty() { b"null" } else { &body };
                 smartthings::decode_body(body)
                     .map_err(|e| failed(record, || Error::decode(body, e)))

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::auth::Credentials;
 use crate::call;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, REQUEST_ID, SeenResponse};
 use crate::ratelimit::Limiter;
 use crate::retry::{Decision, Outcome, RetryPolicy, retry_hint};
 
@@ -209,7 +209,7 @@ impl SmartThingsTransport {
                         span.record("status", response.status().as_u16());
                         if let Some(id) = response
                             .headers()
-                            .get("x-request-id")
+                            .get(&REQUEST_ID)
                             .and_then(|v| v.to_str().ok())
                         {
                             span.record("request_id", id);
@@ -245,7 +245,7 @@ impl SmartThingsTransport {
                     }
                     Ok(false) => {}
                     Err(error) => {
-                        let seen = (response.status(), response.headers().clone());
+                        let seen = SeenResponse::of(response.status(), response.headers());
                         return Ok(refuse(error, Some(seen)));
                     }
                 }
@@ -272,8 +272,8 @@ impl SmartThingsTransport {
                         Err(cut) => {
                             // The status is known even if the body is not.
                             call::record(|call| {
-                                call.response = Some((status, headers));
-                                call.error_body = Some(Vec::new());
+                                call.response = Some(SeenResponse::of(status, &headers));
+                                call.error_response = Some((headers, Vec::new()));
                             });
                             return Err(cut);
                         }
@@ -317,10 +317,7 @@ impl SmartThingsTransport {
 /// The answer to a request the client will not send (no usable token, a
 /// limiter wait too long): the call's record carries the typed error, and
 /// the response handed back only stands in for it.
-fn refuse(
-    error: Error,
-    seen: Option<(StatusCode, reqwest::header::HeaderMap)>,
-) -> reqwest::Response {
+fn refuse(error: Error, seen: Option<SeenResponse>) -> reqwest::Response {
     call::record(|call| {
         call.local = Some(error);
         call.response = seen;
@@ -433,17 +430,18 @@ async fn finish(
 ) -> reqwest::Result<reqwest::Response> {
     let response = result?;
     let status = response.status();
-    call::record(|call| call.response = Some((status, response.headers().clone())));
+    call::record(|call| call.response = Some(SeenResponse::of(status, response.headers())));
     if status.is_success() {
         return Ok(capped(response, body_cap));
     }
+    let headers = response.headers().clone();
     match buffer(response).await {
         Ok((response, body)) => {
-            call::record(|call| call.error_body = Some(body));
+            call::record(|call| call.error_response = Some((headers, body)));
             Ok(response)
         }
         Err(error) => {
-            call::record(|call| call.error_body = Some(Vec::new()));
+            call::record(|call| call.error_response = Some((headers, Vec::new())));
             Err(error)
         }
     }
