@@ -1,7 +1,8 @@
 //! One call of one operation, from the builder's `send` to this crate's
 //! [`Error`]: the transport writes what happened on the wire into a record
-//! scoped to the call (attempts made, and the status, headers and body of a
-//! refused request), and the error is built from that record. The generated
+//! scoped to the call (attempts made, the last response's status and
+//! request id, and the headers and body of an error status), and the error
+//! is built from that record. The generated
 //! client's own error can then lose nothing: an undocumented status, an HTML
 //! page or an empty body on an error status keeps its status, request id and
 //! body, and a connection that failed after retries keeps its attempt count.

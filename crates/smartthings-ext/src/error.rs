@@ -14,8 +14,8 @@ use crate::retry::retry_hint;
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What an error reports of a response: its status and request id. A call
-/// keeps this much of every response it gets, not the headers, whose copy
-/// every successful call would pay for.
+/// keeps this much of the response it ends with, not the headers, whose
+/// copy every successful call would pay for.
 #[derive(Debug)]
 pub(crate) struct SeenResponse {
     pub(crate) status: StatusCode,

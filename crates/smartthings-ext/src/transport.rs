@@ -422,8 +422,8 @@ fn capped(response: reqwest::Response, cap: u64) -> reqwest::Response {
 }
 
 /// Record the final response in the call's record; the body of an error
-/// status is read here so that the status and body reach the caller's error
-/// whatever the body is.
+/// status is read here so that its status, headers and body reach the
+/// caller's error whatever the body is.
 async fn finish(
     result: reqwest::Result<reqwest::Response>,
     body_cap: u64,
