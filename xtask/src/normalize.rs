@@ -149,8 +149,9 @@ pub fn normalize(doc: &mut Value) -> Result<Report> {
     }
     let hoisted = std::mem::take(&mut loosener.hoisted);
     schemas_mut(doc).extend(hoisted);
+    let objects = boxable_schemas(doc);
     for item in &by_the_hundred(doc, list_items) {
-        report.boxed_details += box_details(doc, item);
+        report.boxed_details += box_details(doc, item, &objects);
     }
     Ok(report)
 }
@@ -190,17 +191,7 @@ fn by_the_hundred(doc: &Value, list_items: BTreeSet<String>) -> BTreeSet<String>
 /// integration's details of a dozen kinds; a capability reference has a
 /// status only when asked for) then costs a pointer for it, not the
 /// detail's size. Returns how many were boxed.
-fn box_details(doc: &mut Value, item: &str) -> usize {
-    let objects: BTreeSet<String> = schemas(doc)
-        .iter()
-        .filter(|(name, schema)| {
-            schema.get("properties").is_some()
-                || SUBSTITUTES
-                    .iter()
-                    .any(|(substituted, _)| substituted == name)
-        })
-        .map(|(name, _)| name.clone())
-        .collect();
+fn box_details(doc: &mut Value, item: &str, objects: &BTreeSet<String>) -> usize {
     let Some(schema) = doc.pointer_mut(&schema_pointer(item)) else {
         return 0;
     };
@@ -227,6 +218,22 @@ fn box_details(doc: &mut Value, item: &str) -> usize {
         boxed += 1;
     }
     boxed
+}
+
+/// The schemas a detail is boxed for: those of objects with properties,
+/// and those the hand-written status types stand in for. Boxing a detail
+/// changes no schema's own properties, so this is read once for all items.
+fn boxable_schemas(doc: &Value) -> BTreeSet<String> {
+    schemas(doc)
+        .iter()
+        .filter(|(name, schema)| {
+            schema.get("properties").is_some()
+                || SUBSTITUTES
+                    .iter()
+                    .any(|(substituted, _)| substituted == name)
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 fn schemas(doc: &Value) -> &Map<String, Value> {
