@@ -266,18 +266,7 @@ impl SmartThingsTransport {
             let wait = match (decision, result) {
                 (Decision::RetryAfterHint, Ok(response)) => {
                     self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                    let (status, headers) = (response.status(), response.headers().clone());
-                    let (response, body) = match buffer(response).await {
-                        Ok(buffered) => buffered,
-                        Err(cut) => {
-                            // The status is known even if the body is not.
-                            call::record(|call| {
-                                call.response = Some(SeenResponse::of(status, &headers));
-                                call.error_response = Some((headers, Vec::new()));
-                            });
-                            return Err(cut);
-                        }
-                    };
+                    let (response, body) = buffer(response).await?;
                     let hint = retry_hint(response.headers(), &body);
                     let wait = hint.unwrap_or_else(|| self.retry.backoff_for(attempt));
                     if let Some(key) = &bucket {
@@ -358,15 +347,24 @@ const ERROR_BODY_CAP: usize = 1 << 20;
 
 /// Read an error response's body (up to [`ERROR_BODY_CAP`]) and rebuild the
 /// response around the same bytes, so that whoever reads it next sees them.
+/// A body cut off ends the call: the response is recorded as its last, with
+/// its status and headers (the status is known even if the body is not).
 async fn buffer(mut response: reqwest::Response) -> reqwest::Result<(reqwest::Response, Vec<u8>)> {
     let status: StatusCode = response.status();
     let headers = response.headers().clone();
     let version = response.version();
     let mut body = Vec::new();
     while body.len() < ERROR_BODY_CAP {
-        match response.chunk().await? {
-            Some(chunk) => body.extend_from_slice(&chunk),
-            None => break,
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(cut) => {
+                call::record(|call| {
+                    call.response = Some(SeenResponse::of(status, &headers));
+                    call.error_response = Some((headers, Vec::new()));
+                });
+                return Err(cut);
+            }
         }
     }
     body.truncate(ERROR_BODY_CAP);
@@ -434,17 +432,10 @@ async fn finish(
     if status.is_success() {
         return Ok(capped(response, body_cap));
     }
+    let (response, body) = buffer(response).await?;
     let headers = response.headers().clone();
-    match buffer(response).await {
-        Ok((response, body)) => {
-            call::record(|call| call.error_response = Some((headers, body)));
-            Ok(response)
-        }
-        Err(error) => {
-            call::record(|call| call.error_response = Some((headers, Vec::new())));
-            Err(error)
-        }
-    }
+    call::record(|call| call.error_response = Some((headers, body)));
+    Ok(response)
 }
 
 impl Transport for SmartThingsTransport {
